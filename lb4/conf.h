@@ -1,0 +1,111 @@
+/*
+ * conf.h: the configuration file (libconfig syntax, SPEC section 4) turned
+ * into a plain struct conf.  conf_load() checks everything and collects
+ * every problem as "FILE:LINE: message"; the rest of lb4 never sees
+ * libconfig.
+ */
+#ifndef LB4_CONF_H
+#define LB4_CONF_H
+
+#include "addr.h"
+#include "log.h"
+
+#define CONF_DEFAULT_PATH	"/etc/lb4/lb4.conf"
+
+enum health_type {
+	HEALTH_NONE = 0,	/* no active check: the server starts up */
+	HEALTH_TCP = 1,		/* connect() succeeds */
+	HEALTH_SEND_EXPECT = 2,	/* send bytes, expect a substring */
+	HEALTH_HTTP = 3,	/* GET path, expect a status */
+	HEALTH_EXEC = 4,	/* run a command, exit 0 means up */
+};
+
+enum send_proxy {
+	SEND_PROXY_NONE = 0,
+	SEND_PROXY_V1 = 1,	/* text header */
+	SEND_PROXY_V2 = 2,	/* binary header */
+};
+
+struct conf_health {
+	enum health_type type;
+	int		interval_ms;	/* default 2000 */
+	int		timeout_ms;	/* default 1000 */
+	int		rise;		/* default 2 */
+	int		fall;		/* default 3 */
+	char		*send;		/* send-expect: may be NULL */
+	char		*expect;	/* send-expect: required */
+	char		*path;		/* http: default "/" */
+	int		status;		/* http: default 200 */
+	int		port;		/* http, tcp, send-expect: 0 = server's */
+	char		*command;	/* exec: required, absolute path */
+};
+
+struct conf_server {
+	struct addr	addr;
+	int		weight;		/* 1..1000, default 1 */
+	int		backup;		/* 0 or 1 */
+	int		max_connections; /* 0 = unlimited */
+	int		line;
+};
+
+struct conf_pool {
+	char		*name;
+	enum send_proxy	send_proxy;
+	int		connect_timeout_ms;	/* from defaults unless set */
+	int		retries;		/* from defaults unless set */
+	struct conf_health health;
+	struct conf_server *servers;
+	int		nservers;
+	int		line;
+};
+
+struct conf_listener {
+	char		*name;
+	struct addr	*binds;
+	int		nbinds;
+	char		*pool_name;
+	int		pool;		/* index into conf.pools */
+	int		idle_timeout_ms;	/* from defaults unless set */
+	struct cidr	*allow;		/* empty = everyone */
+	int		nallow;
+	struct cidr	*deny;
+	int		ndeny;
+	int		line;
+};
+
+struct conf_global {
+	int		workers;	/* resolved: 0 in the file = nproc */
+	int		max_connections;	/* default 100000 */
+	char		*user;		/* NULL = do not drop privileges */
+	char		*group;		/* NULL = user's primary group */
+	char		*control_socket;	/* default /run/lb4/lb4.sock */
+	char		*health_file;	/* NULL = none */
+	struct addr	metrics;	/* len 0 = off */
+	int		shutdown_timeout_ms;	/* default 30000 */
+	enum log_level	log_level;	/* default info */
+	int		splice;		/* default 1; 0 forces the copy path */
+};
+
+struct conf {
+	char		*path;
+	struct conf_global global;
+	struct conf_listener *listeners;
+	int		nlisteners;
+	struct conf_pool *pools;
+	int		npools;
+};
+
+/*
+ * Reads and checks <path>.  Returns a new conf, or NULL when the file has
+ * any problem; then *<errors> holds every problem, one "FILE:LINE: message"
+ * per line, newline-terminated (free it).  On success *<errors> is NULL.
+ */
+struct conf	*conf_load(const char *path, char **errors);
+
+/* Frees everything conf_load() allocated.  NULL is a no-op. */
+void		 conf_free(struct conf *conf);
+
+/* Finds a pool by name, or NULL. */
+struct conf_pool *conf_pool_find(struct conf *conf, const char *name);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * log.h: one line per event on stderr, with the sd-daemon "<N>" level
+ * prefix so journald keeps the level.  Thread-safe (one write(2) a line).
+ */
+#ifndef LB4_LOG_H
+#define LB4_LOG_H
+
+enum log_level {
+	LOG_LEVEL_ERROR = 0,	/* <3> */
+	LOG_LEVEL_WARNING = 1,	/* <4> */
+	LOG_LEVEL_INFO = 2,	/* <6> */
+	LOG_LEVEL_DEBUG = 3,	/* <7> */
+};
+
+void	log_set_level(enum log_level level);
+int	log_level_parse(const char *name, enum log_level *out);
+
+/* log_warn and fatal append ": strerror(errno)". */
+void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Log at error level and exit(<status>). */
+void	fatal(int status, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	fatalx(int status, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+
+#endif
