@@ -116,7 +116,8 @@ addr_parse(const char *text, struct addr *out, const char **why)
 	family = addr_split(text, host, sizeof(host), &port_text, why);
 	if (family == -1)
 		return -1;
-	if (family == AF_INET && inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+	if (family == AF_INET &&
+	    inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
 		*why = "bad IPv4 address";
 		return -1;
 	}
@@ -268,7 +269,8 @@ cidr_parse(const char *text, struct cidr *out, const char **why)
 		memcpy(host, text, n);
 		host[n] = '\0';
 	}
-	if (n >= sizeof(host) || inet_pton(out->family, host, out->bytes) != 1) {
+	if (n >= sizeof(host) ||
+	    inet_pton(out->family, host, out->bytes) != 1) {
 		*why = max == 32 ? "bad IPv4 address" : "bad IPv6 address";
 		return -1;
 	}

@@ -65,6 +65,18 @@ log_level_parse(const char *name, enum log_level *out)
 }
 
 /*
+ * The bytes (v)snprintf() stored into <room> bytes when it returned <r>:
+ * it returns the length it wanted, and truncates to <room> - 1.
+ */
+static size_t
+log_written(int r, size_t room)
+{
+	if (r <= 0 || room == 0)
+		return 0;
+	return (size_t)r < room ? (size_t)r : room - 1;
+}
+
+/*
  * Formats and writes one line at <level>.  <errnum> >= 0 appends its
  * strerror().  The caller has already checked the level.  Embedded newlines
  * become spaces: one event must stay one journal entry.  errno is kept for
@@ -81,13 +93,16 @@ log_line(enum log_level level, int errnum, const char *fmt, va_list ap)
 
 	len = strlen(log_prefix[level]);
 	memcpy(buf, log_prefix[level], len);
+	/*
+	 * clang-tidy 14's valist checker loses va_start() when it inlines
+	 * this into fatal() or fatalx() and reports <ap> uninitialized.
+	 */
+	/* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
 	r = vsnprintf(buf + len, max - len, fmt, ap);
-	if (r > 0)
-		len += (size_t)r < max - len ? (size_t)r : max - len - 1;
+	len += log_written(r, max - len);
 	if (errnum >= 0 && len < max) {
 		r = snprintf(buf + len, max - len, ": %s", strerror(errnum));
-		if (r > 0)
-			len += (size_t)r < max - len ? (size_t)r : max - len - 1;
+		len += log_written(r, max - len);
 	}
 	for (p = buf; p < buf + len; p++)
 		if (*p == '\n')
