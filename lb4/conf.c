@@ -46,6 +46,7 @@ struct conf_seen {
 
 struct conf_ctx {
 	const char	*path;
+	const char	*text;		/* the main file, while parsing */
 	struct conf	*conf;
 	struct conf_err	*errs;
 	int		 nerrs;
@@ -155,6 +156,62 @@ conf_error_at(struct conf_ctx *ctx, const char *file, unsigned line,
 	va_end(ap);
 }
 
+/*
+ * The first character that is not a blank on line <n> of ctx->text, or
+ * NULL past the end.
+ */
+static const char *
+conf_text_line(const struct conf_ctx *ctx, unsigned n)
+{
+	const char	*p = ctx->text;
+
+	while (p != NULL && --n > 0)
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	return p != NULL ? p + strspn(p, " \t\r") : NULL;
+}
+
+/* 1 when line <n> holds no token: it is blank or only a comment. */
+static int
+conf_blank_line(const struct conf_ctx *ctx, unsigned n)
+{
+	const char	*p = conf_text_line(ctx, n);
+
+	return p == NULL || *p == '\0' || *p == '\n' || *p == '#' ||
+	    (p[0] == '/' && p[1] == '/');
+}
+
+/* 1 when line <n> starts with "," "]" or ")". */
+static int
+conf_closer_line(const struct conf_ctx *ctx, unsigned n)
+{
+	const char	*p = conf_text_line(ctx, n);
+
+	return p != NULL && *p != '\0' && strchr(",])", *p) != NULL;
+}
+
+/*
+ * The line of setting <s>.  libconfig records a string element's line only
+ * after it has read the next token (it looks ahead to join adjacent
+ * strings), so in a list closed on its own line the last string is put on
+ * the "]" line.  Such an element is moved back to the last line above that
+ * holds a token: its own.
+ */
+static unsigned
+conf_line(const struct conf_ctx *ctx, const config_setting_t *s)
+{
+	unsigned	 n = config_setting_source_line(s);
+
+	if (config_setting_name(s) != NULL ||
+	    config_setting_type(s) != CONFIG_TYPE_STRING ||
+	    config_setting_source_file(s) != NULL || ctx->text == NULL ||
+	    !conf_closer_line(ctx, n))
+		return n;
+	while (n > 1 && conf_blank_line(ctx, n - 1))
+		n--;
+	return n > 1 ? n - 1 : n;
+}
+
 /* Records one problem at the line of setting <s>. */
 static void __attribute__((format(printf, 3, 4)))
 conf_error(struct conf_ctx *ctx, const config_setting_t *s,
@@ -164,15 +221,9 @@ conf_error(struct conf_ctx *ctx, const config_setting_t *s,
 	va_list		 ap;
 
 	va_start(ap, fmt);
-	conf_verror(ctx, file != NULL ? file : ctx->path,
-	    config_setting_source_line(s), fmt, ap);
+	conf_verror(ctx, file != NULL ? file : ctx->path, conf_line(ctx, s),
+	    fmt, ap);
 	va_end(ap);
-}
-
-static unsigned
-conf_line(const config_setting_t *s)
-{
-	return config_setting_source_line(s);
 }
 
 /* Reports each member of group <g> whose name is not in <keys>. */
@@ -208,16 +259,22 @@ conf_wrapped(const struct conf_ctx *ctx, const config_setting_t *s)
 	if (config_setting_source_file(s) != NULL)
 		return 0;
 	for (i = 0; i < ctx->nwrapped; i++)
-		if (ctx->wrapped[i] == conf_line(s))
+		if (ctx->wrapped[i] == conf_line(ctx, s))
 			return 1;
 	return 0;
 }
 
+/*
+ * Reports <v>, the value of <s>, outside <min>..<max>.  An unbounded range
+ * (max INT_MAX) names only the bound crossed.
+ */
 static void
 conf_range_error(struct conf_ctx *ctx, const config_setting_t *s,
-    const char *name, int min, int max)
+    const char *name, long long v, int min, int max)
 {
-	if (max == INT_MAX && min == 0)
+	if (v > max && max == INT_MAX)
+		conf_error(ctx, s, "%s must be at most %d", name, max);
+	else if (max == INT_MAX && min == 0)
 		conf_error(ctx, s, "%s must not be negative", name);
 	else if (max == INT_MAX)
 		conf_error(ctx, s, "%s must be at least %d", name, min);
@@ -248,7 +305,7 @@ conf_int(struct conf_ctx *ctx, const config_setting_t *g, const char *name,
 		return -1;
 	v = config_setting_get_int64(s);
 	if (v < min || v > max) {
-		conf_range_error(ctx, s, name, min, max);
+		conf_range_error(ctx, s, name, v, min, max);
 		return -1;
 	}
 	*out = (int)v;
@@ -615,7 +672,7 @@ conf_server(struct conf_ctx *ctx, const config_setting_t *g,
 	const char		*v, *why;
 	int			 r;
 
-	sv->line = (int)conf_line(g);
+	sv->line = (int)conf_line(ctx, g);
 	sv->weight = 1;
 	conf_check_keys(ctx, g, conf_server_keys, "in server");
 	conf_int(ctx, g, "weight", 1, 1000, &sv->weight);
@@ -680,7 +737,7 @@ conf_servers(struct conf_ctx *ctx, const config_setting_t *pg,
 			conf_error(ctx, addrs[p->nservers - 1],
 			    "duplicate server '%s' (first at line %u)",
 			    config_setting_get_string(addrs[j]),
-			    conf_line(addrs[j]));
+			    conf_line(ctx, addrs[j]));
 			break;
 		}
 	}
@@ -694,7 +751,7 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *g,
 {
 	int	 send_proxy = SEND_PROXY_NONE;
 
-	p->line = (int)conf_line(g);
+	p->line = (int)conf_line(ctx, g);
 	p->connect_timeout_ms = ctx->connect_timeout_ms;
 	p->retries = ctx->retries;
 	conf_check_keys(ctx, g, conf_pool_keys, "in pool");
@@ -735,7 +792,7 @@ conf_dup_names(struct conf_ctx *ctx, const config_setting_t *list,
 				continue;
 			conf_error(ctx, a, "duplicate %s name '%s' "
 			    "(first at line %u)", what,
-			    config_setting_get_string(a), conf_line(b));
+			    config_setting_get_string(a), conf_line(ctx, b));
 			break;
 		}
 	}
@@ -809,7 +866,7 @@ conf_binds(struct conf_ctx *ctx, const config_setting_t *g,
 			continue;
 		}
 		ctx->binds[ctx->nbinds].addr = a;
-		ctx->binds[ctx->nbinds++].line = conf_line(s);
+		ctx->binds[ctx->nbinds++].line = conf_line(ctx, s);
 	}
 }
 
@@ -862,7 +919,7 @@ static void
 conf_listener(struct conf_ctx *ctx, const config_setting_t *g,
     struct conf_listener *l)
 {
-	l->line = (int)conf_line(g);
+	l->line = (int)conf_line(ctx, g);
 	l->idle_timeout_ms = ctx->idle_timeout_ms;
 	conf_check_keys(ctx, g, conf_listener_keys, "in listener");
 	conf_name(ctx, g, "listener", &l->name);
@@ -1099,6 +1156,7 @@ conf_parse(struct conf_ctx *ctx, const char *text)
 		    config_error_text(&cfg));
 		goto done;
 	}
+	ctx->text = text;
 	conf_scan_ints(ctx, text);
 	root = config_root_setting(&cfg);
 	conf_check_keys(ctx, root, conf_top_keys, "at top level");
@@ -1107,6 +1165,7 @@ conf_parse(struct conf_ctx *ctx, const char *text)
 	conf_pools(ctx, root);
 	conf_listeners(ctx, root);
 done:
+	ctx->text = NULL;
 	config_destroy(&cfg);
 	free(dir);
 }
