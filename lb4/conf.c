@@ -700,13 +700,35 @@ conf_no_servers(struct conf_ctx *ctx, const config_setting_t *s,
 		conf_error(ctx, s, "pool has no servers");
 }
 
+/*
+ * Reports the last server of <p> if an earlier one has its address.
+ * <addrs> are the servers' address settings, NULL where unusable.
+ */
+static void
+conf_server_dup(struct conf_ctx *ctx, const struct conf_pool *p,
+    const config_setting_t **addrs)
+{
+	const struct conf_server	*last = &p->servers[p->nservers - 1];
+	int				 i;
+
+	for (i = 0; i < p->nservers - 1; i++) {
+		if (addrs[i] != NULL &&
+		    addr_equal(&p->servers[i].addr, &last->addr)) {
+			conf_error(ctx, addrs[p->nservers - 1],
+			    "duplicate server '%s' (first at line %u)",
+			    last->addr.text, conf_line(ctx, addrs[i]));
+			return;
+		}
+	}
+}
+
 /* The servers list of pool group <pg> into <p>. */
 static void
 conf_servers(struct conf_ctx *ctx, const config_setting_t *pg,
     struct conf_pool *p)
 {
 	const config_setting_t	*list, *g, **addrs;
-	int			 i, j, n;
+	int			 i, n;
 
 	if (config_setting_get_member(pg, "servers") == NULL) {
 		conf_no_servers(ctx, pg, p);
@@ -728,18 +750,8 @@ conf_servers(struct conf_ctx *ctx, const config_setting_t *pg,
 		}
 		addrs[p->nservers] = conf_server(ctx, g,
 		    &p->servers[p->nservers]);
-		if (addrs[p->nservers++] == NULL)
-			continue;
-		for (j = 0; j < p->nservers - 1; j++) {
-			if (addrs[j] == NULL || !addr_equal(&p->servers[j].addr,
-			    &p->servers[p->nservers - 1].addr))
-				continue;
-			conf_error(ctx, addrs[p->nservers - 1],
-			    "duplicate server '%s' (first at line %u)",
-			    config_setting_get_string(addrs[j]),
-			    conf_line(ctx, addrs[j]));
-			break;
-		}
+		if (addrs[p->nservers++] != NULL)
+			conf_server_dup(ctx, p, addrs);
 	}
 	free(addrs);
 }
@@ -821,6 +833,27 @@ conf_pools(struct conf_ctx *ctx, const config_setting_t *root)
 }
 
 /*
+ * Reports bind <a>, parsed from element <s>, if any listener binds it
+ * already; else remembers it.  ctx->binds has room for it.
+ */
+static void
+conf_bind_seen(struct conf_ctx *ctx, const config_setting_t *s,
+    const struct addr *a)
+{
+	int	 i;
+
+	for (i = 0; i < ctx->nbinds; i++) {
+		if (addr_equal(ctx->binds[i].addr, a)) {
+			conf_error(ctx, s, "duplicate bind '%s' (first at "
+			    "line %u)", a->text, ctx->binds[i].line);
+			return;
+		}
+	}
+	ctx->binds[ctx->nbinds].addr = a;
+	ctx->binds[ctx->nbinds++].line = conf_line(ctx, s);
+}
+
+/*
  * Parses the bind addresses of listener group <g> into <l>, and reports
  * any address bound before, by this listener or another.
  */
@@ -831,7 +864,7 @@ conf_binds(struct conf_ctx *ctx, const config_setting_t *g,
 	const config_setting_t	*list, *s;
 	struct addr		*a;
 	const char		*why;
-	int			 i, j, n;
+	int			 i, n;
 
 	if (config_setting_get_member(g, "bind") == NULL) {
 		conf_error(ctx, g, "listener needs a 'bind'");
@@ -857,16 +890,7 @@ conf_binds(struct conf_ctx *ctx, const config_setting_t *g,
 			continue;
 		}
 		l->nbinds++;
-		for (j = 0; j < ctx->nbinds; j++)
-			if (addr_equal(ctx->binds[j].addr, a))
-				break;
-		if (j < ctx->nbinds) {
-			conf_error(ctx, s, "duplicate bind '%s' (first at "
-			    "line %u)", a->text, ctx->binds[j].line);
-			continue;
-		}
-		ctx->binds[ctx->nbinds].addr = a;
-		ctx->binds[ctx->nbinds++].line = conf_line(ctx, s);
+		conf_bind_seen(ctx, s, a);
 	}
 }
 

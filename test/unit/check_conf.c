@@ -31,6 +31,7 @@ static const char *const bad_confs[] = {
 	"dup-listener-name",
 	"dup-pool-name",
 	"dup-server",
+	"dup-server-ipv6",
 	"empty-listeners",
 	"empty-names",
 	"enum-case",
