@@ -205,7 +205,7 @@ read_greeting(struct conn *c, uint8_t *buf)
 
 		if (wait_fd(c->fd, POLLIN, -1) == 0) {
 			c->rc = RC_TIMEOUT;
-			c->end = "timeout";
+			c->end = "timeout-before-greeting";
 			return -1;
 		}
 		r = conn_read(c, buf, want - c->recv);
