@@ -71,7 +71,7 @@ deps-build:
 deps:
 	@test/deps.sh build test
 
-demo: deps-build all
+demo: deps-build all tools
 	@test/demo.sh
 
 check: deps
