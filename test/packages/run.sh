@@ -390,6 +390,15 @@ else
 	printf '%s\n' "$out" | sed 's/^/    /'
 	fail "systemd-analyze verify on the installed unit (rc $rc)"
 fi
+exposure=$(in_root systemd-analyze security --offline=true \
+    /lib/systemd/system/lb4.service 2>&1 |
+    sed -n 's/^.*Overall exposure level for lb4.service: \([0-9.]*\).*/\1/p')
+echo "systemd-analyze security --offline=true: ${exposure:-?}"
+if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
+	pass "systemd-analyze security rates the unit $exposure (at most 2.0)"
+else
+	fail "systemd-analyze security rates the unit '${exposure:-?}', above 2.0"
+fi
 unmount_root
 rm -f "$R/usr/sbin/policy-rc.d"
 
