@@ -74,12 +74,14 @@ struct conf_listener {
 };
 
 struct conf_global {
-	int		workers;	/* resolved: 0 in the file = nproc */
+	int		workers;	/* resolved: 0 in the file = nproc,
+					   at most 256 */
 	int		max_connections;	/* default 100000 */
 	char		*user;		/* NULL = do not drop privileges */
 	char		*group;		/* NULL = user's primary group */
-	char		*control_socket;	/* default /run/lb4/lb4.sock */
-	char		*health_file;	/* NULL = none */
+	char		*control_socket;	/* default /run/lb4/lb4.sock;
+						   NULL = off ("") */
+	char		*health_file;	/* default /run/lb4/health; NULL = off */
 	struct addr	metrics;	/* len 0 = off */
 	int		shutdown_timeout_ms;	/* default 30000 */
 	enum log_level	log_level;	/* default info */

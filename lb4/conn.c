@@ -1,0 +1,630 @@
+/*
+ * conn.c: the life of a proxied connection (relayd relay.c, nginx
+ * ngx_stream_proxy_module.c).
+ *
+ *   accept -> CONNECTING -> ESTABLISHED -> CLOSED
+ *                 |  ^ retry the next pick on refusal or timeout
+ *                 +--+
+ *
+ * Both sockets are registered once, edge-triggered, for their whole life;
+ * the side structs remember readiness between events.  Bytes move in two
+ * flows (up: client to server, down: server to client).  Small reads are
+ * copied through the worker's scratch buffer and sent at once, so a quiet
+ * connection holds no pipe and no buffer; a read that fills the scratch
+ * buffer switches the flow to splice(2) through a pooled pipe.  Bytes that
+ * could not be sent wait in a pipe (or a buffer when no pipe can be had)
+ * and are flushed before anything else is read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "ev.h"
+#include "listener.h"
+#include "log.h"
+#include "pool.h"
+#include "stats.h"
+#include "worker.h"
+
+#define SPLICE_CHUNK	(1 << 20)	/* the pipe bounds it anyway */
+#define SMALL_READ	4096		/* below this a flow goes back to copying */
+#define PUMP_BUDGET	16		/* reads per flow per event, for fairness */
+#define SLAB_CONNS	256
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+
+enum conn_state {
+	CONN_FREE = 0,		/* on the free list */
+	CONN_CONNECTING = 1,	/* waiting for the server's connect */
+	CONN_ESTABLISHED = 2,	/* moving bytes */
+	CONN_CLOSED = 3,	/* closed in this batch, freed after it */
+};
+
+struct side {
+	int		 kind;		/* EV_CLIENT or EV_SERVER: first */
+	int		 fd;
+	struct conn	*conn;
+	unsigned	 readable:1;	/* until read says EAGAIN */
+	unsigned	 writable:1;	/* until write says EAGAIN */
+	unsigned	 eof:1;		/* read returned 0 */
+	unsigned	 shut:1;	/* we sent SHUT_WR to this socket */
+};
+
+struct flow {
+	struct pipe	*pipe;		/* holds <piped> bytes, or NULL */
+	struct buf	*buf;		/* holds <len> bytes from <off>, or NULL */
+	uint32_t	 piped;
+	uint32_t	 off;
+	uint32_t	 len;
+	unsigned	 bulk:1;	/* last read filled the scratch buffer */
+	int		 stat;		/* STAT_BYTES_C2S or STAT_BYTES_S2C */
+};
+
+struct conn {
+	struct side	 client;
+	struct side	 backend;
+	struct flow	 up;		/* client to server */
+	struct flow	 down;		/* server to client */
+	int		 state;		/* enum conn_state */
+	int		 retries_left;
+	int		 connect_timeout_ms;
+	int		 idle_timeout_ms;
+	unsigned	 in_again:1;
+	uint64_t	 deadline;	/* real expiry; timer.at may lag */
+	struct timer	 timer;
+	struct listener	*listener;	/* its active count keeps it alive */
+	struct server	*server;	/* its active count keeps it alive */
+	struct conn	*next;		/* free, closing or again list */
+};
+
+#define CONN_OF_TIMER(t) \
+	((struct conn *)((char *)(t) - offsetof(struct conn, timer)))
+
+static void	conn_close(struct worker *, struct conn *, int);
+static void	conn_connect(struct worker *, struct conn *, int);
+
+static struct conn *
+conn_alloc(struct worker *w)
+{
+	struct conn	*c, *slab;
+	void		**slabs;
+	int		 i;
+
+	if (w->free_conns == NULL) {
+		slabs = realloc(w->slabs, sizeof(*slabs) * (size_t)(w->nslabs + 1));
+		if (slabs == NULL)
+			return NULL;
+		w->slabs = slabs;
+		if ((slab = calloc(SLAB_CONNS, sizeof(*slab))) == NULL)
+			return NULL;
+		w->slabs[w->nslabs++] = slab;
+		for (i = SLAB_CONNS - 1; i >= 0; i--) {
+			slab[i].next = w->free_conns;
+			w->free_conns = &slab[i];
+		}
+	}
+	c = w->free_conns;
+	w->free_conns = c->next;
+	return c;
+}
+
+void
+conn_free_slabs(struct worker *w)
+{
+	int	i;
+
+	for (i = 0; i < w->nslabs; i++)
+		free(w->slabs[i]);
+	free(w->slabs);
+	w->slabs = NULL;
+	w->nslabs = 0;
+	w->free_conns = NULL;
+}
+
+static void
+side_init(struct side *s, int kind, int fd, struct conn *c)
+{
+	s->kind = kind;
+	s->fd = fd;
+	s->conn = c;
+	s->readable = 0;
+	s->writable = 1;
+	s->eof = 0;
+	s->shut = 0;
+}
+
+static void
+flow_init(struct flow *f, int stat)
+{
+	memset(f, 0, sizeof(*f));
+	f->stat = stat;
+}
+
+static int
+flow_pending(const struct flow *f)
+{
+	return f->piped != 0 || f->len != 0;
+}
+
+/* Gives back the flow's pipe and buffer; a pipe with bytes is closed. */
+static void
+flow_release(struct worker *w, struct flow *f)
+{
+	if (f->pipe != NULL) {
+		pipe_put(&w->pipes, f->pipe, f->piped == 0);
+		f->pipe = NULL;
+		f->piped = 0;
+	}
+	if (f->buf != NULL) {
+		worker_buf_put(w, f->buf);
+		f->buf = NULL;
+		f->len = 0;
+	}
+}
+
+static void
+count_bytes(struct worker *w, struct conn *c, struct flow *f, ssize_t n)
+{
+	stats_add(&c->listener->stats[w->id], f->stat, n);
+	stats_add(&c->server->stats[w->id], f->stat, n);
+	c->deadline = w->now + (uint64_t)c->idle_timeout_ms;
+}
+
+/*
+ * Keeps <len> unsent bytes of <data> in the flow: in a pipe when splicing
+ * is on (the next flush splices them out), else in a buffer.  Returns 0, or
+ * -1 when neither can be had.
+ */
+static int
+flow_stash(struct worker *w, struct flow *f, const char *data, size_t len)
+{
+	ssize_t	n;
+
+	if (LOAD(&w->rt->splice) &&
+	    (f->pipe != NULL || (f->pipe = pipe_get(&w->pipes)) != NULL)) {
+		n = write(f->pipe->wfd, data, len);
+		if (n == (ssize_t)len) {
+			f->piped = (uint32_t)len;
+			return 0;
+		}
+		/* Cannot happen with an empty pipe; be safe anyway. */
+		pipe_put(&w->pipes, f->pipe, 0);
+		f->pipe = NULL;
+		f->piped = 0;
+		if (n > 0)
+			return -1;
+	}
+	if (f->buf == NULL && (f->buf = worker_buf_get(w)) == NULL)
+		return -1;
+	memcpy(f->buf->data, data, len);
+	f->off = 0;
+	f->len = (uint32_t)len;
+	return 0;
+}
+
+/* Sends what the flow holds to <dst>.  Returns 0 (done or blocked), -1. */
+static int
+flow_flush(struct worker *w, struct flow *f, struct side *dst)
+{
+	ssize_t	n;
+
+	while (flow_pending(f)) {
+		if (f->piped != 0)
+			n = splice(f->pipe->rfd, NULL, dst->fd, NULL, f->piped,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		else
+			n = send(dst->fd, f->buf->data + f->off, f->len,
+			    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				dst->writable = 0;
+				return 0;
+			}
+			return -1;
+		}
+		if (f->piped != 0)
+			f->piped -= (uint32_t)n;
+		else {
+			f->off += (uint32_t)n;
+			f->len -= (uint32_t)n;
+		}
+	}
+	/* Drained: an idle connection holds no pipe and no buffer. */
+	flow_release(w, f);
+	return 0;
+}
+
+/* Splices up to a pipe's worth from <src>.  Returns bytes, 0 at EOF, -1. */
+static ssize_t
+flow_read_splice(struct flow *f, struct side *src)
+{
+	ssize_t	n;
+
+	n = splice(src->fd, NULL, f->pipe->wfd, NULL, SPLICE_CHUNK,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n > 0) {
+		f->piped = (uint32_t)n;
+		if (n < SMALL_READ)
+			f->bulk = 0;
+	}
+	return n;
+}
+
+/* Copies one read from <src> straight to <dst>, stashing what's left. */
+static ssize_t
+flow_read_copy(struct worker *w, struct flow *f, struct side *src,
+    struct side *dst)
+{
+	ssize_t	n, sent;
+
+	n = recv(src->fd, w->scratch, WORKER_SCRATCH, 0);
+	if (n <= 0)
+		return n;
+	if (n == WORKER_SCRATCH && LOAD(&w->rt->splice))
+		f->bulk = 1;
+	sent = send(dst->fd, w->scratch, (size_t)n, MSG_NOSIGNAL);
+	if (sent == -1) {
+		if (errno != EAGAIN)
+			return -1;
+		sent = 0;
+	}
+	if (sent < n) {
+		dst->writable = 0;
+		if (flow_stash(w, f, w->scratch + sent, (size_t)(n - sent)) ==
+		    -1) {
+			errno = ENOBUFS;
+			return -1;
+		}
+	}
+	return n;
+}
+
+/*
+ * Moves bytes from <src> to <dst> until one of them would block, the
+ * budget runs out, or <src> ends (then <dst> gets SHUT_WR once flushed).
+ * Returns 0, 1 when out of budget, or -1 when the connection must be
+ * reset.
+ */
+static int
+flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
+    struct side *dst)
+{
+	ssize_t	n;
+	int	budget = PUMP_BUDGET;
+
+	for (;;) {
+		if (flow_pending(f)) {
+			if (!dst->writable)
+				return 0;
+			if (flow_flush(w, f, dst) == -1)
+				return -1;
+			if (flow_pending(f))
+				return 0;
+		}
+		if (src->eof) {
+			if (!dst->shut) {
+				(void)shutdown(dst->fd, SHUT_WR);
+				dst->shut = 1;
+			}
+			return 0;
+		}
+		if (!src->readable || !dst->writable)
+			return 0;
+		if (budget-- == 0)
+			return 1;
+		n = -1;
+		if (f->bulk && (f->pipe != NULL ||
+		    (f->pipe = pipe_get(&w->pipes)) != NULL))
+			n = flow_read_splice(f, src);
+		else
+			n = flow_read_copy(w, f, src, dst);
+		if (n > 0)
+			count_bytes(w, c, f, n);
+		else if (n == 0)
+			src->eof = 1;
+		else if (errno == EAGAIN) {
+			src->readable = 0;
+			flow_release(w, f);
+		} else if (errno != EINTR)
+			return -1;
+	}
+}
+
+static void
+again_push(struct worker *w, struct conn *c)
+{
+	if (c->in_again)
+		return;
+	c->in_again = 1;
+	c->next = w->again;
+	w->again = c;
+}
+
+/* Runs both flows; closes the conn when both are done or one fails. */
+static void
+conn_pump(struct worker *w, struct conn *c)
+{
+	int	up, down;
+
+	up = flow_pump(w, c, &c->up, &c->client, &c->backend);
+	down = up == -1 ? 0 : flow_pump(w, c, &c->down, &c->backend,
+	    &c->client);
+	if (up == -1 || down == -1) {
+		conn_close(w, c, 1);
+		return;
+	}
+	if (up == 1 || down == 1)
+		again_push(w, c);
+	else if (c->client.eof && c->backend.eof && c->client.shut &&
+	    c->backend.shut && !flow_pending(&c->up) &&
+	    !flow_pending(&c->down))
+		conn_close(w, c, 0);
+}
+
+void
+conn_run_again(struct worker *w)
+{
+	struct conn	*c, *next;
+
+	c = w->again;
+	w->again = NULL;
+	for (; c != NULL; c = next) {
+		next = c->next;
+		c->in_again = 0;
+		if (c->state == CONN_ESTABLISHED)
+			conn_pump(w, c);
+	}
+}
+
+static void
+set_linger_zero(int fd)
+{
+	struct linger	lin = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+}
+
+/*
+ * The single end of a conn: closes both sockets (with a reset when
+ * <reset>, so the peer sees what the other side did), gives back pipes,
+ * buffers, the server and the connection slot.  The memory itself is
+ * reused only after the current epoll batch.
+ */
+static void
+conn_close(struct worker *w, struct conn *c, int reset)
+{
+	struct stats_slot	*ls = &c->listener->stats[w->id];
+
+	if (c->state == CONN_CLOSED)
+		return;
+	if (reset) {
+		set_linger_zero(c->client.fd);
+		if (c->backend.fd != -1)
+			set_linger_zero(c->backend.fd);
+	}
+	close(c->client.fd);
+	if (c->backend.fd != -1)
+		close(c->backend.fd);
+	flow_release(w, &c->up);
+	flow_release(w, &c->down);
+	if (c->server != NULL) {
+		stats_add(&c->server->stats[w->id], STAT_CONNS_ACTIVE, -1);
+		pool_release(c->server);
+		c->server = NULL;
+	}
+	timer_del(&w->timers, &c->timer);
+	stats_add(ls, STAT_CONNS_ACTIVE, -1);
+	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+	c->state = CONN_CLOSED;
+	c->next = w->closing;
+	w->closing = c;
+}
+
+void
+conn_reap(struct worker *w)
+{
+	struct conn	*c;
+
+	while ((c = w->closing) != NULL) {
+		w->closing = c->next;
+		c->state = CONN_FREE;
+		c->next = w->free_conns;
+		w->free_conns = c;
+	}
+}
+
+void
+conn_close_all(struct worker *w)
+{
+	struct timer	*t;
+
+	while ((t = timer_first(&w->timers)) != NULL)
+		conn_close(w, CONN_OF_TIMER(t), 1);
+	conn_reap(w);
+}
+
+/* Re-arms the conn's heap entry at its deadline (lazily moved). */
+static void
+conn_arm(struct worker *w, struct conn *c, uint64_t deadline)
+{
+	c->deadline = deadline;
+	if (deadline < c->timer.at)
+		timer_move(&w->timers, &c->timer, deadline);
+}
+
+static int
+epoll_add(struct worker *w, struct side *s)
+{
+	struct epoll_event	ev;
+
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.data.ptr = s;
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev);
+}
+
+/* The connect to c->server failed: count it, then retry or give up. */
+static void
+connect_failed(struct worker *w, struct conn *c)
+{
+	struct server	*s = c->server;
+
+	pool_report(s, 0);
+	stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
+	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, -1);
+	pool_release(s);
+	c->server = NULL;
+	if (c->backend.fd != -1) {
+		close(c->backend.fd);
+		c->backend.fd = -1;
+	}
+	if (c->retries_left-- > 0)
+		conn_connect(w, c, 0);
+	else
+		conn_close(w, c, 0);
+}
+
+static void
+conn_established(struct worker *w, struct conn *c)
+{
+	pool_report(c->server, 1);
+	c->state = CONN_ESTABLISHED;
+	conn_arm(w, c, w->now + (uint64_t)c->idle_timeout_ms);
+	conn_pump(w, c);
+}
+
+/*
+ * Picks a server from the listener's current pool and starts a
+ * non-blocking connect.  The pool is read afresh on every try, so a retry
+ * after a reload uses the new pool.
+ */
+static void
+conn_connect(struct worker *w, struct conn *c, int first)
+{
+	struct pool	*pool;
+	struct pick	 pick;
+	struct server	*s;
+	int		 fd, family;
+
+	pool = __atomic_load_n(&c->listener->pool, __ATOMIC_ACQUIRE);
+	if (pool_pick(pool, &pick) == -1) {
+		conn_close(w, c, 0);
+		return;
+	}
+	s = c->server = pick.server;
+	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
+	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
+	if (first)
+		c->retries_left = pick.retries;
+	c->connect_timeout_ms = pick.connect_timeout_ms;
+	family = s->addr.ss.ss_family;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		conn_close(w, c, 0);
+		return;
+	}
+	side_init(&c->backend, EV_SERVER, fd, c);
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
+	    errno != EINPROGRESS) {
+		connect_failed(w, c);
+		return;
+	}
+	if (epoll_add(w, &c->backend) == -1) {
+		conn_close(w, c, 0);
+		return;
+	}
+	conn_arm(w, c, w->now + (uint64_t)c->connect_timeout_ms);
+}
+
+void
+conn_start(struct worker *w, struct listener *l, int fd,
+    const struct sockaddr *peer, socklen_t peerlen)
+{
+	struct conn	*c;
+
+	(void)peer;
+	(void)peerlen;
+	if ((c = conn_alloc(w)) == NULL) {
+		close(fd);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->listener = l;
+	c->idle_timeout_ms = LOAD(&l->idle_timeout_ms);
+	side_init(&c->client, EV_CLIENT, fd, c);
+	c->backend.fd = -1;
+	flow_init(&c->up, STAT_BYTES_C2S);
+	flow_init(&c->down, STAT_BYTES_S2C);
+	c->timer.idx = -1;
+	stats_add(&l->stats[w->id], STAT_CONNS_TOTAL, 1);
+	stats_add(&l->stats[w->id], STAT_CONNS_ACTIVE, 1);
+	/* From here on conn_close() accounts for the connection. */
+	c->state = CONN_CONNECTING;
+	c->deadline = UINT64_MAX;
+	if (timer_add(&w->timers, &c->timer, UINT64_MAX) == -1 ||
+	    epoll_add(w, &c->client) == -1) {
+		conn_close(w, c, 0);
+		return;
+	}
+	conn_connect(w, c, 1);
+}
+
+static void
+side_event(struct side *s, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->readable = 1;
+	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		s->writable = 1;
+}
+
+void
+conn_io(struct worker *w, void *ptr, uint32_t events)
+{
+	struct side	*s = ptr;
+	struct conn	*c = s->conn;
+
+	if (c->state == CONN_CLOSED || c->state == CONN_FREE)
+		return;
+	side_event(s, events);
+	if (c->state == CONN_CONNECTING) {
+		if (s->kind == EV_CLIENT) {
+			/* A client that resets while we connect is gone. */
+			if (events & EPOLLERR)
+				conn_close(w, c, 1);
+			return;
+		}
+		if (events & (EPOLLERR | EPOLLHUP))
+			connect_failed(w, c);
+		else if (events & EPOLLOUT)
+			conn_established(w, c);
+		return;
+	}
+	conn_pump(w, c);
+}
+
+void
+conn_timeout(struct worker *w, struct timer *t)
+{
+	struct conn	*c = CONN_OF_TIMER(t);
+
+	if (c->deadline > w->now) {
+		timer_move(&w->timers, t, c->deadline);
+		return;
+	}
+	if (c->state == CONN_CONNECTING) {
+		c->deadline = UINT64_MAX;
+		timer_move(&w->timers, t, UINT64_MAX);
+		connect_failed(w, c);
+	} else
+		conn_close(w, c, 0);
+}

@@ -1,0 +1,39 @@
+/*
+ * conn.h: one proxied connection: a client socket, a server socket, and the
+ * bytes in flight between them.  A conn belongs to the worker that accepted
+ * it; conn_close() (inside conn.c) is the only way one ends.
+ */
+#ifndef LB4_CONN_H
+#define LB4_CONN_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct worker;
+struct listener;
+struct timer;
+
+/* Takes the accepted <fd> from a client at <peer> on <l>: picks a server
+ * and connects.  On any failure the client fd is closed. */
+void		 conn_start(struct worker *w, struct listener *l, int fd,
+		    const struct sockaddr *peer, socklen_t peerlen);
+
+/* Handles epoll <events> for the side object <ptr> (EV_CLIENT/EV_SERVER). */
+void		 conn_io(struct worker *w, void *ptr, uint32_t events);
+
+/* Handles the conn whose timer fired at w->now. */
+void		 conn_timeout(struct worker *w, struct timer *t);
+
+/* Pumps the conns that ran out of budget in the last batch. */
+void		 conn_run_again(struct worker *w);
+
+/* Returns the closed conns of this batch to the free list. */
+void		 conn_reap(struct worker *w);
+
+/* Closes every conn of the worker (exit). */
+void		 conn_close_all(struct worker *w);
+
+/* Frees the worker's conn slabs. */
+void		 conn_free_slabs(struct worker *w);
+
+#endif

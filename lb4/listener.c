@@ -1,0 +1,98 @@
+/*
+ * listener.c: bind and listen.  Accepting is the workers' job (worker.c);
+ * this file only makes and unmakes the sockets.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ev.h"
+#include "listener.h"
+
+#define LISTEN_BACKLOG	4096
+
+struct listener *
+listener_new(const char *name, int nworkers)
+{
+	struct listener	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	if ((l->name = strdup(name)) == NULL ||
+	    (l->stats = stats_new(nworkers)) == NULL) {
+		listener_free(l);
+		return NULL;
+	}
+	l->in_conf = 1;
+	return l;
+}
+
+void
+listener_free(struct listener *l)
+{
+	if (l == NULL)
+		return;
+	free(l->name);
+	stats_free(l->stats);
+	free(l);
+}
+
+long
+listener_active(const struct listener *l, int nworkers)
+{
+	return (long)stats_sum(l->stats, nworkers + 1, STAT_CONNS_ACTIVE);
+}
+
+static int
+set_int(int fd, int level, int name, int value)
+{
+	return setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+struct lsock *
+lsock_open(const struct addr *a)
+{
+	struct lsock	*ls;
+	int		 fd, family = a->ss.ss_family, saved;
+
+	if ((ls = calloc(1, sizeof(*ls))) == NULL)
+		return NULL;
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		goto fail;
+	if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
+	    (family == AF_INET6 &&
+	    set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == -1) ||
+	    set_int(fd, family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, 1) == -1 ||
+	    /* Inherited by accepted sockets: one setsockopt per listener
+	     * instead of one per connection. */
+	    set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1) == -1 ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1)
+		goto fail;
+	ls->kind = EV_LISTEN;
+	ls->fd = fd;
+	ls->addr = *a;
+	return ls;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	free(ls);
+	errno = saved;
+	return NULL;
+}
+
+void
+lsock_free(struct lsock *ls)
+{
+	if (ls == NULL)
+		return;
+	if (ls->fd != -1)
+		close(ls->fd);
+	free(ls);
+}

@@ -1,0 +1,51 @@
+/*
+ * listener.h: named listeners and their bound sockets.  A listener (one per
+ * name in the config) carries the pool, the idle timeout and the counters;
+ * an lsock is one bound address.  Both outlive a reload when they stayed:
+ * an lsock is matched by address and keeps its fd, so no connection is
+ * refused while the config changes.
+ */
+#ifndef LB4_LISTENER_H
+#define LB4_LISTENER_H
+
+#include "addr.h"
+#include "conf.h"
+#include "stats.h"
+
+struct pool;
+struct acl;
+
+struct listener {
+	char		*name;
+	/* Read by workers with atomics; written by the main thread. */
+	struct pool	*pool;
+	struct acl	*acl;		/* NULL = everyone */
+	int		 idle_timeout_ms;
+	struct stats_slot *stats;	/* one slot per worker */
+	/* Main thread only. */
+	int		 in_conf;	/* 0 once a reload removed it */
+	int		 lsocks;	/* lsocks pointing here */
+};
+
+struct lsock {
+	int		 kind;		/* EV_LISTEN: first, for dispatch */
+	int		 fd;
+	struct addr	 addr;
+	struct listener	*listener;	/* atomic pointer */
+};
+
+struct listener	*listener_new(const char *name, int nworkers);
+void		 listener_free(struct listener *l);
+
+/* Connections on <l> still open, summed over the workers' slots. */
+long		 listener_active(const struct listener *l, int nworkers);
+
+/*
+ * Binds and listens on <a> (non-blocking, IP_FREEBIND so a VIP the node
+ * does not hold yet can be bound, IPV6_V6ONLY for IPv6).  Returns a new
+ * lsock, or NULL with errno set.
+ */
+struct lsock	*lsock_open(const struct addr *a);
+void		 lsock_free(struct lsock *ls);
+
+#endif

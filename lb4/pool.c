@@ -1,0 +1,306 @@
+/*
+ * pool.c: servers, their states, and the pick.  Modelled on nginx's
+ * ngx_stream_upstream_round_robin.c: one lock per pool, held for the pick
+ * only.  The workers read health/admin/active with atomics; everything that
+ * shapes the pick (the server array, weights) changes under the lock.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pool.h"
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static struct server *
+server_new(const struct conf_server *cs, const char *pool_name,
+    const struct conf_health *health, int nworkers)
+{
+	struct server	*s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if ((s->pool_name = strdup(pool_name)) == NULL ||
+	    (s->stats = stats_new(nworkers)) == NULL) {
+		server_free(s);
+		return NULL;
+	}
+	s->addr = cs->addr;
+	s->weight = cs->weight;
+	s->backup = cs->backup;
+	s->max_connections = cs->max_connections;
+	/* A checked server proves itself first (SPEC 5). */
+	s->health = health->type == HEALTH_NONE ? SERVER_UP : SERVER_DOWN;
+	s->admin = SERVER_ENABLED;
+	s->in_pool = 1;
+	return s;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	free(s->pool_name);
+	stats_free(s->stats);
+	free(s);
+}
+
+struct pool *
+pool_new(const struct conf_pool *cp, int nworkers)
+{
+	struct pool	*pool;
+	struct server	**gone = NULL;
+	int		 ngone = 0;
+
+	if ((pool = calloc(1, sizeof(*pool))) == NULL)
+		return NULL;
+	if ((pool->name = strdup(cp->name)) == NULL) {
+		free(pool);
+		return NULL;
+	}
+	pthread_mutex_init(&pool->lock, NULL);
+	if (pool_apply(pool, cp, nworkers, &gone, &ngone) == -1) {
+		pool_free(pool);
+		return NULL;
+	}
+	free(gone);
+	return pool;
+}
+
+void
+pool_free(struct pool *pool)
+{
+	int	i;
+
+	if (pool == NULL)
+		return;
+	for (i = 0; i < pool->nservers; i++)
+		server_free(pool->servers[i]);
+	free(pool->servers);
+	free(pool->peers);
+	free(pool->eligible);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->name);
+	free(pool);
+}
+
+static struct server *
+find_by_addr(struct server **servers, int n, const struct addr *a)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (servers[i] != NULL && addr_equal(&servers[i]->addr, a))
+			return servers[i];
+	return NULL;
+}
+
+/* 1 when <cp> lists the same servers, in order, with the same weights. */
+static int
+same_shape(const struct pool *pool, const struct conf_pool *cp)
+{
+	int	i;
+
+	if (pool->nservers != cp->nservers)
+		return 0;
+	for (i = 0; i < cp->nservers; i++)
+		if (!addr_equal(&pool->servers[i]->addr, &cp->servers[i].addr) ||
+		    pool->servers[i]->weight != cp->servers[i].weight ||
+		    pool->servers[i]->backup != cp->servers[i].backup)
+			return 0;
+	return 1;
+}
+
+static int
+append_gone(struct server ***gone, int *ngone, struct server *s)
+{
+	struct server	**g;
+
+	if ((g = realloc(*gone, sizeof(*g) * (size_t)(*ngone + 1))) == NULL)
+		return -1;
+	g[(*ngone)++] = s;
+	*gone = g;
+	return 0;
+}
+
+int
+pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
+    struct server ***gone, int *ngone)
+{
+	struct server	**next, **old, *s;
+	struct swrr_peer *peers;
+	unsigned char	*eligible;
+	int		 i, n = cp->nservers, keep_scores;
+
+	next = calloc((size_t)n, sizeof(*next));
+	peers = calloc((size_t)n, sizeof(*peers));
+	eligible = calloc((size_t)n, 1);
+	old = calloc((size_t)pool->nservers + 1, sizeof(*old));
+	if (next == NULL || peers == NULL || eligible == NULL || old == NULL)
+		goto fail;
+	memcpy(old, pool->servers, sizeof(*old) * (size_t)pool->nservers);
+	for (i = 0; i < n; i++) {
+		next[i] = find_by_addr(old, pool->nservers,
+		    &cp->servers[i].addr);
+		if (next[i] == NULL && (next[i] = server_new(&cp->servers[i],
+		    cp->name, &cp->health, nworkers)) == NULL)
+			goto fail;
+	}
+	for (i = 0; i < pool->nservers; i++) {
+		s = old[i];
+		if (find_by_addr(next, n, &s->addr) == NULL &&
+		    append_gone(gone, ngone, s) == -1)
+			goto fail;
+	}
+
+	pthread_mutex_lock(&pool->lock);
+	keep_scores = same_shape(pool, cp);
+	for (i = 0; i < n; i++) {
+		next[i]->weight = cp->servers[i].weight;
+		next[i]->backup = cp->servers[i].backup;
+		next[i]->max_connections = cp->servers[i].max_connections;
+		peers[i].weight = next[i]->weight;
+		peers[i].current = keep_scores ? pool->peers[i].current : 0;
+	}
+	free(pool->servers);
+	free(pool->peers);
+	free(pool->eligible);
+	pool->servers = next;
+	pool->peers = peers;
+	pool->eligible = eligible;
+	pool->nservers = n;
+	pool->connect_timeout_ms = cp->connect_timeout_ms;
+	pool->retries = cp->retries;
+	pool->send_proxy = (int)cp->send_proxy;
+	pthread_mutex_unlock(&pool->lock);
+
+	for (i = 0; i < *ngone; i++)
+		(*gone)[i]->in_pool = 0;
+	pool->health = cp->health;
+	free(old);
+	return 0;
+fail:
+	/* Servers created here are not in <old>: free them. */
+	for (i = 0; next != NULL && i < n; i++)
+		if (next[i] != NULL &&
+		    find_by_addr(old, pool->nservers, &next[i]->addr) == NULL)
+			server_free(next[i]);
+	free(next);
+	free(peers);
+	free(eligible);
+	free(old);
+	return -1;
+}
+
+/* 1 when <s> may take one more connection. */
+static int
+server_available(const struct server *s)
+{
+	int	max = s->max_connections;
+
+	return LOAD(&s->health) == SERVER_UP &&
+	    LOAD(&s->admin) == SERVER_ENABLED &&
+	    (max == 0 || LOAD(&s->active) < max);
+}
+
+/* Marks the eligible servers of one class; returns how many. */
+static int
+mark_eligible(struct pool *pool, int backup)
+{
+	int	i, count = 0;
+
+	for (i = 0; i < pool->nservers; i++) {
+		pool->eligible[i] = pool->servers[i]->backup == backup &&
+		    server_available(pool->servers[i]);
+		count += pool->eligible[i];
+	}
+	return count;
+}
+
+int
+pool_pick(struct pool *pool, struct pick *out)
+{
+	int	i = -1;
+
+	pthread_mutex_lock(&pool->lock);
+	if (mark_eligible(pool, 0) > 0 || mark_eligible(pool, 1) > 0)
+		i = swrr_pick(pool->peers, pool->eligible, pool->nservers);
+	if (i != -1) {
+		out->server = pool->servers[i];
+		/* Under the lock, so max_connections is never overshot. */
+		__atomic_add_fetch(&out->server->active, 1, __ATOMIC_RELAXED);
+		out->connect_timeout_ms = pool->connect_timeout_ms;
+		out->retries = pool->retries;
+		out->send_proxy = pool->send_proxy;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return i == -1 ? -1 : 0;
+}
+
+void
+pool_release(struct server *s)
+{
+	__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELEASE);
+}
+
+void
+pool_report(struct server *s, int ok)
+{
+	if (ok) {
+		if (LOAD(&s->passive_fails) != 0)
+			STORE(&s->passive_fails, 0);
+	} else
+		__atomic_add_fetch(&s->passive_fails, 1, __ATOMIC_RELAXED);
+}
+
+int
+pool_can_serve(struct pool *pool)
+{
+	int	i, ok = 0;
+
+	pthread_mutex_lock(&pool->lock);
+	for (i = 0; i < pool->nservers && !ok; i++)
+		ok = server_available(pool->servers[i]);
+	pthread_mutex_unlock(&pool->lock);
+	return ok;
+}
+
+struct server *
+pool_find_server(struct pool *pool, const char *text)
+{
+	struct addr	 a;
+	const char	*why;
+
+	if (addr_parse(text, &a, &why) == -1)
+		return NULL;
+	return find_by_addr(pool->servers, pool->nservers, &a);
+}
+
+void
+pool_set_weight(struct pool *pool, struct server *s, int w)
+{
+	int	i;
+
+	pthread_mutex_lock(&pool->lock);
+	for (i = 0; i < pool->nservers; i++) {
+		if (pool->servers[i] == s)
+			pool->peers[i].weight = w;
+		pool->peers[i].current = 0;
+	}
+	s->weight = w;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+const char *
+server_state_name(const struct server *s)
+{
+	switch (LOAD(&s->admin)) {
+	case SERVER_DISABLED:
+		return "disabled";
+	case SERVER_DRAINING:
+		return "draining";
+	default:
+		return LOAD(&s->health) == SERVER_UP ? "up" : "down";
+	}
+}

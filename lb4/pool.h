@@ -1,0 +1,114 @@
+/*
+ * pool.h: pools of servers, their health and admin state, and the shared
+ * smooth-WRR pick.  One mutex per pool, held only for the pick, never across
+ * a syscall.  Pools and servers are long-lived objects: a reload updates a
+ * pool in place (pool_apply) so that servers which stayed keep their state,
+ * counters and SWRR score.
+ */
+#ifndef LB4_POOL_H
+#define LB4_POOL_H
+
+#include <pthread.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "stats.h"
+#include "swrr.h"
+
+enum server_health {
+	SERVER_DOWN = 0,	/* failing its checks (or never checked yet) */
+	SERVER_UP = 1,		/* passing, or not checked at all */
+};
+
+enum server_admin {
+	SERVER_ENABLED = 0,	/* normal */
+	SERVER_DISABLED = 1,	/* operator: no new connections */
+	SERVER_DRAINING = 2,	/* operator: no new connections, old ones run */
+};
+
+struct server {
+	struct addr	 addr;
+	char		*pool_name;	/* copy, for logs */
+	/* Written by the main thread under the pool lock, read by picks. */
+	int		 weight;
+	int		 backup;
+	int		 max_connections;	/* 0 = unlimited */
+	/* Shared with the workers. */
+	int		 active;	/* atomic: connections holding it */
+	int		 health;	/* atomic: enum server_health */
+	int		 admin;		/* atomic: enum server_admin */
+	int		 passive_fails;	/* atomic: consecutive connect errors */
+	struct stats_slot *stats;	/* one slot per worker */
+	/* Main thread only. */
+	int		 in_pool;	/* 0 once a reload removed it */
+	void		*check;		/* health.c's state */
+};
+
+struct pool {
+	char		*name;
+	pthread_mutex_t	 lock;
+	/* Under lock. */
+	struct server	**servers;
+	struct swrr_peer *peers;	/* parallel to servers */
+	unsigned char	*eligible;	/* scratch for the pick */
+	int		 nservers;
+	int		 connect_timeout_ms;
+	int		 retries;
+	int		 send_proxy;	/* enum send_proxy */
+	/* Main thread only. */
+	struct conf_health health;
+	int		 refs;		/* listeners pointing here + config */
+};
+
+/* What a pick hands the connection: the server and the pool's settings. */
+struct pick {
+	struct server	*server;
+	int		 connect_timeout_ms;
+	int		 retries;
+	int		 send_proxy;
+};
+
+/* Builds a pool from <cp> with stats for <nworkers>; NULL on ENOMEM. */
+struct pool	*pool_new(const struct conf_pool *cp, int nworkers);
+
+/*
+ * Brings <pool> in line with <cp>: servers with the same address are kept
+ * (state, counters); new ones are created; the SWRR scores carry over only
+ * when the list of servers and weights is unchanged.  Removed servers are
+ * appended to *<gone> (realloc'd, *<ngone> updated) for the caller to free
+ * once no connection holds them.  Returns 0, or -1 on ENOMEM with <pool>
+ * untouched.
+ */
+int		 pool_apply(struct pool *pool, const struct conf_pool *cp,
+		    int nworkers, struct server ***gone, int *ngone);
+
+/* Frees the pool and its current servers.  NULL is a no-op. */
+void		 pool_free(struct pool *pool);
+void		 server_free(struct server *s);
+
+/*
+ * Picks a server for a new connection: primaries by SWRR among those up,
+ * enabled and below max_connections; backups the same way only when no
+ * primary can take it.  The server's active count is taken; give it back
+ * with pool_release().  Returns 0, or -1 when no server can take it.
+ */
+int		 pool_pick(struct pool *pool, struct pick *out);
+
+/* Gives back a connection taken by pool_pick(). */
+void		 pool_release(struct server *s);
+
+/* A worker's connect to <s> failed (<ok> = 0) or succeeded. */
+void		 pool_report(struct server *s, int ok);
+
+/* 1 when some server of <pool> could take a connection now. */
+int		 pool_can_serve(struct pool *pool);
+
+/* Finds a server of <pool> by its address text; NULL when none. */
+struct server	*pool_find_server(struct pool *pool, const char *addr);
+
+/* Sets a server's weight (1..1000) under the lock; resets SWRR scores. */
+void		 pool_set_weight(struct pool *pool, struct server *s, int w);
+
+const char	*server_state_name(const struct server *s);
+
+#endif
