@@ -98,13 +98,6 @@ fi
 # --- clean up from an earlier run, and on exit ---------------------------
 NSPAWN_PID=
 INIT_PID=
-unmount_root() {
-	local m
-	for m in dev/pts dev proc sys; do
-		mountpoint -q "$R/$m" 2>/dev/null && umount -l "$R/$m"
-	done
-	return 0
-}
 stop_container() {
 	[ -n "$NSPAWN_PID" ] || return 0
 	if kill -0 "$NSPAWN_PID" 2>/dev/null; then
@@ -120,16 +113,16 @@ stop_container() {
 	NSPAWN_PID=
 	INIT_PID=
 }
+# Chroot mounts live in a private mount namespace per command (in_root), so
+# nothing is ever mounted under build/; rm stays on one file system anyway.
 cleanup() {
 	stop_container
-	unmount_root
-	[ "${LB4_PKGTEST_KEEP:-0}" = 1 ] || rm -rf "$R"
+	[ "${LB4_PKGTEST_KEEP:-0}" = 1 ] || rm -rf --one-file-system "$R"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-unmount_root
-rm -rf "$W"
+rm -rf --one-file-system "$W"
 mkdir -p "$W" "$CACHE"
 : > "$LOG"
 echo "log: $LOG"
@@ -291,10 +284,10 @@ if [ ! -s "$ROOT_TAR" ]; then
 		debootstrap --variant=minbase --include=$INCLUDE \
 		    --make-tarball="$DEBS_TGZ.tmp" "$SUITE" "$W/mk" "$MIRROR" \
 		    >> "$LOG" 2>&1 && mv "$DEBS_TGZ.tmp" "$DEBS_TGZ" || ok=0
-		rm -rf "$W/mk" "$DEBS_TGZ.tmp"
+		rm -rf --one-file-system "$W/mk" "$DEBS_TGZ.tmp"
 	fi
 	if [ $ok = 1 ]; then
-		rm -rf "$R"
+		rm -rf --one-file-system "$R"
 		debootstrap --variant=minbase --include=$INCLUDE \
 		    --unpack-tarball="$DEBS_TGZ" "$SUITE" "$R" "$MIRROR" \
 		    >> "$LOG" 2>&1 || ok=0
@@ -313,17 +306,20 @@ else
 	finish
 fi
 
-# in_root COMMAND...: runs COMMAND chrooted in the unbooted tree.
+# in_root COMMAND...: runs COMMAND chrooted in the unbooted tree, with
+# /proc, /sys and /dev mounted in a mount namespace of its own: they vanish
+# with it, and nothing propagates back to this machine's mounts.
 in_root() {
-	chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-	    DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
+	unshare --mount --propagation private /bin/sh -c '
+	    r=$1; shift
+	    mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
+	    mount --rbind /dev "$r/dev" || exit 125
+	    exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	        DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"' sh "$R" "$@"
 }
 
 phase "install the .deb with apt"
 t=$SECONDS
-mount -t proc proc "$R/proc" && mount --bind /dev "$R/dev" &&
-    mount -t devpts -o newinstance devpts "$R/dev/pts" 2>/dev/null
-mount -t sysfs sysfs "$R/sys"
 cp /etc/resolv.conf "$R/etc/resolv.conf"
 # No service may start in a chroot.
 printf '#!/bin/sh\nexit 101\n' > "$R/usr/sbin/policy-rc.d"
@@ -399,7 +395,6 @@ if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'; then
 else
 	fail "systemd-analyze security rates the unit '${exposure:-?}', above 2.0"
 fi
-unmount_root
 rm -f "$R/usr/sbin/policy-rc.d"
 
 # The upgrade package: the same tree, one more changelog entry and a
