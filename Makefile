@@ -118,11 +118,11 @@ install: all
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
-	for f in etc/*.nft etc/nftables*; do [ -f "$$f" ] && \
-	    install -m 0644 "$$f" $(DESTDIR)$(DOCDIR)/examples/; done; true
-	[ ! -d etc/keepalived ] || find etc/keepalived -type f | sort | \
-	    while read -r f; do install -D -m 0644 "$$f" \
-	    "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" || exit 1; done
+	# Examples: the keepalived configs and drop-in, the nftables ruleset.
+	for f in etc/keepalived etc/nftables* etc/*.nft; do [ -e "$$f" ] && \
+	    find "$$f" -type f; done | sort -u | while read -r f; do \
+	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
+	    || exit 1; done
 
 # Packages (SPEC section 8), built from a copy of the tree so that the
 # source tree stays clean: git's files, tracked or not but not ignored, or,

@@ -195,11 +195,13 @@ if [ -z "$RPM" ]; then
 else
 	# Files (not directories) of each package, on one naming: the .deb's
 	# unit directory is /lib/systemd/system, Fedora's /usr/lib/systemd/system;
-	# the .deb alone has Debian's changelog and copyright, the .rpm alone the
+	# Debian gzips documents over 4 KiB (policy 12.3), Fedora does not; the
+	# .deb alone has Debian's changelog and copyright, the .rpm alone the
 	# build-id links.
 	dpkg-deb --fsys-tarfile "$DEB" | tar -tvf - | awk '$1 !~ /^d/ { print $6 }' |
-	    sed -e 's,^\./,/,' -e 's,^/lib/systemd/,/usr/lib/systemd/,' |
-	    grep -v -e '^/usr/share/doc/lb4/changelog\.gz$' \
+	    sed -e 's,^\./,/,' -e 's,^/lib/systemd/,/usr/lib/systemd/,' \
+	        -e 's,^\(/usr/share/doc/lb4/[^/]*\)\.gz$,\1,' |
+	    grep -v -e '^/usr/share/doc/lb4/changelog$' \
 	        -e '^/usr/share/doc/lb4/copyright$' | sort > "$W/deb.files"
 	rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" |
 	    awk '$1 !~ /^d/ { print $2 }' | grep -v '^/usr/lib/\.build-id/' |
