@@ -606,6 +606,14 @@ if [ $BOOTED = 1 ]; then
 	fi
 	in_ct journalctl -u lb4 --no-pager -o short-monotonic \
 	    > "$W/journal-lb4.log" 2>&1
+	# The sandbox answers what it forbids with EPERM
+	# (SystemCallErrorNumber=EPERM, read-only paths): lb4 must never need it.
+	sandbox_quiet() {
+		! grep -E 'lb4\[[0-9]+\]: .*(Operation not permitted|Permission denied|Read-only file system)' \
+		    "$W/journal-lb4.log"
+	}
+	check "the sandbox denied lb4 nothing (journal: no EPERM, EACCES, EROFS)" \
+	    sandbox_quiet
 
 	phase "purge"
 	check "dpkg --purge lb4" in_ct dpkg --purge lb4
