@@ -228,7 +228,8 @@ INSTANCE VI_1 STOP 0'
 [ "$(cat "$W/events" 2>/dev/null)" = "$want" ] &&
     ok "notify: hooks got every good event, in order, same arguments" ||
     bad "notify: hooks got: $(cat "$W/events" 2>/dev/null)"
-[ "$(grep -c 'is now' "$W/err")" -eq 4 ] &&
+[ "$(grep -c '(priority [0-9]*)$' "$W/err")" -eq 4 ] &&
+    grep -q 'lb4-vrrp: INSTANCE VI_2: HANG (priority 100)' "$W/err" &&
     grep -q 'lb4-vrrp: INSTANCE VI_1 is now MASTER (priority 200)' \
     "$W/err" && ok "notify: each transition logged" ||
     bad "notify: log: $(cat "$W/err")"
