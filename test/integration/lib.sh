@@ -163,8 +163,22 @@ kv() {
 
 # ------------------------------------------------------------------- ports
 
+# ss(8) asks the kernel to filter (netlink); reading /proc/net/tcp is the
+# fallback, and slow when the host holds many sockets (TIME_WAIT after a
+# busy test run can leave tens of thousands).
+if command -v ss > /dev/null 2>&1; then
+	HAVE_SS=1
+else
+	HAVE_SS=0
+fi
+
+# port_in_use PORT: any TCP socket, in any state, has PORT as local port.
 port_in_use() {
 	local hex
+	if [ $HAVE_SS = 1 ]; then
+		[ -n "$(ss -Htan "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
+		return
+	fi
 	hex=$(printf ':%04X ' "$1")
 	grep -qF -- "$hex" /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
@@ -200,10 +214,14 @@ release_ports() {
 	done
 }
 
-# is_listening PORT: some socket listens on PORT (v4 or v6).  Reads /proc,
-# never connects: a probe connection through lb4 would consume a pick.
+# is_listening PORT: some socket listens on PORT (v4 or v6).  Asks the
+# kernel, never connects: a probe connection through lb4 would consume a pick.
 is_listening() {
 	local hex
+	if [ $HAVE_SS = 1 ]; then
+		[ -n "$(ss -Htln "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
+		return
+	fi
 	hex=$(printf '%04X' "$1")
 	awk -v p=":$hex" 'substr($2, length($2) - 4) == p && $4 == "0A" \
 	    { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null

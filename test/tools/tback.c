@@ -171,10 +171,24 @@ do_drain(struct conn *c, char *buf)
  * on a non-blocking socket so neither direction waits for the other.
  * FIN after the last byte sent; the conn ends once both are done.
  */
+static void	do_source_loop(struct conn *, char *, uint8_t *);
+
 static void
 do_source(struct conn *c, char *buf)
 {
-	static __thread uint8_t tx[BUFSZ];
+	uint8_t *tx = malloc(BUFSZ);
+
+	if (tx == NULL) {
+		c->end = "err:malloc";
+		return;
+	}
+	do_source_loop(c, buf, tx);
+	free(tx);
+}
+
+static void
+do_source_loop(struct conn *c, char *buf, uint8_t *tx)
+{
 	struct gen g;
 	size_t txoff = 0, txlen = 0;
 	uint64_t left = src_bytes;
