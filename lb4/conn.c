@@ -323,7 +323,6 @@ flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
 			return 0;
 		if (budget-- == 0)
 			return 1;
-		n = -1;
 		if (f->bulk && (f->pipe != NULL ||
 		    (f->pipe = pipe_get(&w->pipes)) != NULL))
 			n = flow_read_splice(f, src);
@@ -517,6 +516,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	int		 fd, family;
 
 	pool = __atomic_load_n(&c->listener->pool, __ATOMIC_ACQUIRE);
+	memset(&pick, 0, sizeof(pick));
 	pick.tried = first ? 0 : c->tried;
 	if (pool_pick(pool, &pick) == -1) {
 		conn_close(w, c, 0);

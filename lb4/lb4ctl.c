@@ -42,7 +42,7 @@ connect_to(const char *path)
 		fprintf(stderr, "lb4ctl: socket path too long: %s\n", path);
 		exit(2);
 	}
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		fprintf(stderr, "lb4ctl: cannot reach lb4 at %s: %s\n", path,

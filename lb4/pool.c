@@ -61,6 +61,7 @@ pool_new(const struct conf_pool *cp, int nworkers)
 	}
 	pthread_mutex_init(&pool->lock, NULL);
 	if (pool_apply(pool, cp, nworkers, &gone, &ngone) == -1) {
+		free(gone);
 		pool_free(pool);
 		return NULL;
 	}

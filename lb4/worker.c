@@ -81,7 +81,9 @@ worker_wake(struct worker *w)
 {
 	uint64_t	one = 1;
 
-	(void)write(w->wakefd, &one, sizeof(one));
+	if (write(w->wakefd, &one, sizeof(one)) == -1) {
+		/* EAGAIN: the counter is already non-zero, the worker wakes. */
+	}
 }
 
 struct buf *
@@ -266,7 +268,9 @@ dispatch(struct worker *w, struct epoll_event *ev)
 
 	switch (kind) {
 	case EV_WAKE:
-		(void)read(w->wakefd, &drain, sizeof(drain));
+		if (read(w->wakefd, &drain, sizeof(drain)) == -1) {
+			/* EAGAIN: another wake drained it first. */
+		}
 		sync_lsocks(w);
 		break;
 	case EV_LISTEN:
