@@ -80,10 +80,12 @@ struct conn {
 	unsigned	 in_again:1;
 	unsigned	 send_proxy:2;	/* enum send_proxy of this attempt */
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
+	uint64_t	 tried;		/* pool indexes tried (struct pick) */
 	struct timer	 timer;
 	struct listener	*listener;	/* its active count keeps it alive */
 	struct server	*server;	/* its active count keeps it alive */
-	struct conn	*next;		/* free, closing or again list */
+	struct conn	*next;		/* free or closing list */
+	struct conn	*next_again;	/* again list; a closed conn stays on it */
 	union {				/* the client, for a PROXY header */
 		struct sockaddr		sa;
 		struct sockaddr_in	sin;
@@ -352,7 +354,7 @@ again_push(struct worker *w, struct conn *c)
 	if (c->in_again)
 		return;
 	c->in_again = 1;
-	c->next = w->again;
+	c->next_again = w->again;
 	w->again = c;
 }
 
@@ -385,7 +387,7 @@ conn_run_again(struct worker *w)
 	c = w->again;
 	w->again = NULL;
 	for (; c != NULL; c = next) {
-		next = c->next;
+		next = c->next_again;
 		c->in_again = 0;
 		if (c->state == CONN_ESTABLISHED)
 			conn_pump(w, c);
@@ -560,11 +562,13 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	int		 fd, family;
 
 	pool = __atomic_load_n(&c->listener->pool, __ATOMIC_ACQUIRE);
+	pick.tried = first ? 0 : c->tried;
 	if (pool_pick(pool, &pick) == -1) {
 		conn_close(w, c, 0);
 		return;
 	}
 	s = c->server = pick.server;
+	c->tried = pick.tried;
 	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
 	if (first)

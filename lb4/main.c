@@ -18,9 +18,14 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
+#include "healthfile.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "notify.h"
+#include "oneshot.h"
+#include "priv.h"
 #include "reload.h"
 #include "worker.h"
 
@@ -33,6 +38,10 @@ static int		 stopping;
 static uint64_t		 stop_deadline;
 static int		 listeners_closed;
 static uint64_t		 watchdog_ms, watchdog_last;
+static struct oneshot	*ctl_server, *metrics_server;
+static char		*ctl_path;	/* what ctl_server is bound to */
+static struct addr	 metrics_addr;	/* what metrics_server is bound to */
+static int		 health_written = -1;	/* last value, -1 = none */
 
 static void
 usage(FILE *out, int status)
@@ -66,32 +75,109 @@ summary(char *buf, size_t len)
 	    __atomic_load_n(&state.rt.conns, __ATOMIC_RELAXED));
 }
 
-static void
-reload(void)
+/*
+ * Reloads the config file.  Returns 0 when applied; else -1, with every
+ * problem logged and, when <errors> is not NULL, copied there.
+ */
+static int
+reload(struct text *errors)
 {
 	struct conf	*conf;
-	char		*errors = NULL, status[128];
+	char		*problems = NULL, status[128];
 
 	notify_reloading();
 	log_info("reloading %s", conf_path);
-	if ((conf = conf_load(conf_path, &errors)) == NULL ||
-	    state_apply(&state, conf, &errors) == -1) {
-		log_lines(errors);
-		conf_free(conf);
-		free(errors);
+	if ((conf = conf_load(conf_path, &problems)) == NULL ||
+	    state_apply(&state, conf, &problems) == -1) {
+		log_lines(problems);
+		if (errors != NULL && problems != NULL)
+			text_printf(errors, "%s%s", problems,
+			    problems[strlen(problems) - 1] == '\n' ? "" : "\n");
+		if (conf != state.conf)
+			conf_free(conf);
+		free(problems);
 		state.reloads_failed++;
 		state.last_reload_ok = 0;
 		log_err("reload failed; still serving the previous "
 		    "configuration");
 		notify_ready("reload failed; serving the previous "
 		    "configuration");
-		return;
+		return -1;
 	}
 	state.reloads_ok++;
 	state.last_reload_ok = 1;
 	summary(status, sizeof(status));
 	log_info("reloaded %s: %s", conf_path, status);
 	notify_ready(status);
+	return 0;
+}
+
+static int
+ctl_reload(struct text *errors)
+{
+	return reload(errors);
+}
+
+/* Opens, moves or closes the control socket to match the config. */
+static void
+sync_ctl(void)
+{
+	const char	*want = state.conf->global.control_socket;
+
+	if (ctl_path != NULL && want != NULL && strcmp(ctl_path, want) == 0)
+		return;
+	if (ctl_server != NULL) {
+		oneshot_free(ctl_server);
+		(void)unlink(ctl_path);
+		ctl_server = NULL;
+	}
+	free(ctl_path);
+	ctl_path = NULL;
+	if (want == NULL)
+		return;
+	ctl_server = ctl_open(want, state.conf->global.group, &state,
+	    ctl_reload);
+	if (ctl_server != NULL)
+		ctl_path = strdup(want);
+}
+
+/* Opens, moves or closes the metrics endpoint to match the config. */
+static void
+sync_metrics(void)
+{
+	const struct addr	*want = &state.conf->global.metrics;
+
+	if (metrics_addr.len == want->len &&
+	    (want->len == 0 || addr_equal(&metrics_addr, want)))
+		return;
+	oneshot_free(metrics_server);
+	metrics_server = NULL;
+	memset(&metrics_addr, 0, sizeof(metrics_addr));
+	if (want->len == 0)
+		return;
+	if ((metrics_server = metrics_open(want, &state)) != NULL)
+		metrics_addr = *want;
+}
+
+/* Rewrites the health file when the answer changed (or is forced). */
+static void
+sync_health_file(int force_down)
+{
+	const char	*path = state.conf->global.health_file;
+	char		 why[256];
+	int		 healthy;
+
+	if (path == NULL)
+		return;
+	healthy = !force_down && state_healthy(&state, why, sizeof(why));
+	if (healthy == health_written)
+		return;
+	if (healthy)
+		log_info("healthy: every listener has a server");
+	else if (!force_down)
+		log_warnx("unhealthy: %s", why);
+	if (healthfile_write(path, healthy) == 0)
+		health_written = healthy;
 }
 
 static void
@@ -104,6 +190,7 @@ begin_stop(void)
 	log_info("stopping: no new connections; waiting up to %d ms for "
 	    "%ld open ones", state.conf->global.shutdown_timeout_ms,
 	    __atomic_load_n(&state.rt.conns, __ATOMIC_RELAXED));
+	sync_health_file(1);
 	stop_deadline = loop_now_ms() +
 	    (uint64_t)state.conf->global.shutdown_timeout_ms;
 	state_stop_accepting(&state);
@@ -117,7 +204,7 @@ on_signal(struct handler *h, uint32_t events)
 	(void)events;
 	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP && !stopping)
-			reload();
+			(void)reload(NULL);
 		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			begin_stop();
 	}
@@ -149,6 +236,13 @@ on_tick(void)
 	uint64_t	now = loop_now_ms();
 
 	state_collect(&state);
+	oneshot_tick(ctl_server);
+	oneshot_tick(metrics_server);
+	if (!stopping) {
+		sync_ctl();
+		sync_metrics();
+		sync_health_file(0);
+	}
 	if (watchdog_ms != 0 && now - watchdog_last >= watchdog_ms) {
 		notify_watchdog();
 		watchdog_last = now;
@@ -205,6 +299,40 @@ stop_workers(void)
 		worker_wake(&state.workers[i]);
 	for (i = 0; i < state.nworkers; i++)
 		worker_join(&state.workers[i]);
+}
+
+/*
+ * Start-up: the control socket, metrics and health file come up before
+ * privileges are dropped (their directories may be root's); failing to
+ * open any of them is a start-up error, not something to run without.
+ */
+static void
+open_side_channels(void)
+{
+	const struct conf_global *g = &state.conf->global;
+
+	if (g->control_socket != NULL) {
+		if (priv_make_parent(g->control_socket, g->user) == -1)
+			exit(2);
+		sync_ctl();
+		if (ctl_server == NULL)
+			fatalx(2, "cannot open control socket %s",
+			    g->control_socket);
+	}
+	if (g->metrics.len != 0) {
+		sync_metrics();
+		if (metrics_server == NULL)
+			fatalx(2, "cannot listen for metrics on %s",
+			    g->metrics.text);
+	}
+	if (g->health_file != NULL) {
+		if (priv_make_parent(g->health_file, g->user) == -1)
+			exit(2);
+		sync_health_file(0);
+		if (health_written == -1)
+			fatalx(2, "cannot write health file %s",
+			    g->health_file);
+	}
 }
 
 static struct conf *
@@ -267,6 +395,10 @@ main(int argc, char *argv[])
 		fatalx(2, "out of memory");
 	if (state_apply(&state, conf, &err) == -1)
 		fatalx(2, "%s", err ? err : "cannot apply the configuration");
+	open_side_channels();
+	if (priv_drop(state.conf->global.user, state.conf->global.group) ==
+	    -1)
+		exit(2);
 	if (start_workers() == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();
@@ -279,6 +411,11 @@ main(int argc, char *argv[])
 		on_tick();
 	}
 	stop_workers();
+	oneshot_free(ctl_server);
+	oneshot_free(metrics_server);
+	if (ctl_path != NULL)
+		(void)unlink(ctl_path);
+	free(ctl_path);
 	state_free(&state);
 	log_info("stopped");
 	return 0;

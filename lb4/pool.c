@@ -206,12 +206,13 @@ server_available(const struct server *s)
 
 /* Marks the eligible servers of one class; returns how many. */
 static int
-mark_eligible(struct pool *pool, int backup)
+mark_eligible(struct pool *pool, int backup, uint64_t tried)
 {
 	int	i, count = 0;
 
 	for (i = 0; i < pool->nservers; i++) {
 		pool->eligible[i] = pool->servers[i]->backup == backup &&
+		    (i >= 64 || !(tried & (1ULL << i))) &&
 		    server_available(pool->servers[i]);
 		count += pool->eligible[i];
 	}
@@ -224,10 +225,13 @@ pool_pick(struct pool *pool, struct pick *out)
 	int	i = -1;
 
 	pthread_mutex_lock(&pool->lock);
-	if (mark_eligible(pool, 0) > 0 || mark_eligible(pool, 1) > 0)
+	if (mark_eligible(pool, 0, out->tried) > 0 ||
+	    mark_eligible(pool, 1, out->tried) > 0)
 		i = swrr_pick(pool->peers, pool->eligible, pool->nservers);
 	if (i != -1) {
 		out->server = pool->servers[i];
+		if (i < 64)
+			out->tried |= 1ULL << i;
 		/* Under the lock, so max_connections is never overshot. */
 		__atomic_add_fetch(&out->server->active, 1, __ATOMIC_RELAXED);
 		out->connect_timeout_ms = pool->connect_timeout_ms;

@@ -41,6 +41,8 @@ struct server {
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
 	int		 in_pool;	/* 0 once a reload removed it */
+	uint64_t	 checks_ok;	/* active checks passed */
+	uint64_t	 checks_failed;	/* active checks failed */
 	void		*check;		/* health.c's state */
 };
 
@@ -63,6 +65,7 @@ struct pool {
 /* What a pick hands the connection: the server and the pool's settings. */
 struct pick {
 	struct server	*server;
+	uint64_t	 tried;		/* in: servers to skip; out: + this one */
 	int		 connect_timeout_ms;
 	int		 retries;
 	int		 send_proxy;
@@ -90,7 +93,10 @@ void		 server_free(struct server *s);
  * Picks a server for a new connection: primaries by SWRR among those up,
  * enabled and below max_connections; backups the same way only when no
  * primary can take it.  The server's active count is taken; give it back
- * with pool_release().  Returns 0, or -1 when no server can take it.
+ * with pool_release().  Servers whose index bit is set in out->tried were
+ * already tried for this connection and are skipped, as nginx does, so a
+ * retry goes to another server (indexes past 63 are never skipped).
+ * Returns 0, or -1 when no server can take it.
  */
 int		 pool_pick(struct pool *pool, struct pick *out);
 

@@ -1,0 +1,223 @@
+/*
+ * metrics.c: the Prometheus exposition.  Each family gets # HELP and
+ * # TYPE once, then one sample per label set.  Label values (names from
+ * the config, addresses) contain no quote, backslash or newline: conf.c
+ * accepts no such names... but escape anyway, an operator may try.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "log.h"
+#include "metrics.h"
+#include "oneshot.h"
+#include "pool.h"
+#include "reload.h"
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+
+/* Escapes a label value into <buf> per the exposition format. */
+static const char *
+esc(const char *s, char *buf, size_t len)
+{
+	size_t	i = 0;
+
+	for (; *s != '\0' && i + 3 < len; s++) {
+		if (*s == '"' || *s == '\\')
+			buf[i++] = '\\';
+		if (*s == '\n') {
+			buf[i++] = '\\';
+			buf[i++] = 'n';
+			continue;
+		}
+		buf[i++] = *s;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+family(struct text *t, const char *name, const char *type, const char *help)
+{
+	text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+listener_metrics(struct state *st, struct text *t)
+{
+	static const struct {
+		const char	*name, *type, *help;
+		int		 stat;
+	} fams[] = {
+		{ "lb4_connections_total", "counter",
+		    "Client connections accepted.", STAT_CONNS_TOTAL },
+		{ "lb4_connections_active", "gauge",
+		    "Client connections open now.", STAT_CONNS_ACTIVE },
+		{ "lb4_connections_denied_total", "counter",
+		    "Client connections refused by allow/deny.", STAT_DENIED },
+	};
+	char		 b[256];
+	struct listener	*l;
+	size_t		 f;
+	int		 i, n = st->nworkers + 1;
+
+	for (f = 0; f < sizeof(fams) / sizeof(fams[0]); f++) {
+		family(t, fams[f].name, fams[f].type, fams[f].help);
+		for (i = 0; i < st->nlisteners; i++) {
+			l = st->listeners[i];
+			text_printf(t, "%s{listener=\"%s\"} %llu\n",
+			    fams[f].name, esc(l->name, b, sizeof(b)),
+			    (unsigned long long)stats_sum(l->stats, n,
+			    fams[f].stat));
+		}
+	}
+	family(t, "lb4_bytes_total", "counter",
+	    "Bytes forwarded, by listener and direction.");
+	for (i = 0; i < st->nlisteners; i++) {
+		l = st->listeners[i];
+		esc(l->name, b, sizeof(b));
+		text_printf(t, "lb4_bytes_total{listener=\"%s\","
+		    "direction=\"client_to_server\"} %llu\n", b,
+		    (unsigned long long)stats_sum(l->stats, n, STAT_BYTES_C2S));
+		text_printf(t, "lb4_bytes_total{listener=\"%s\","
+		    "direction=\"server_to_client\"} %llu\n", b,
+		    (unsigned long long)stats_sum(l->stats, n, STAT_BYTES_S2C));
+	}
+}
+
+typedef unsigned long long (*server_value)(struct state *, struct server *);
+
+static unsigned long long
+v_up(struct state *st, struct server *s)
+{
+	(void)st;
+	return strcmp(server_state_name(s), "up") == 0;
+}
+
+static unsigned long long
+v_active(struct state *st, struct server *s)
+{
+	(void)st;
+	return (unsigned long long)LOAD(&s->active);
+}
+
+static unsigned long long
+v_total(struct state *st, struct server *s)
+{
+	return stats_sum(s->stats, st->nworkers + 1, STAT_CONNS_TOTAL);
+}
+
+static unsigned long long
+v_errors(struct state *st, struct server *s)
+{
+	return stats_sum(s->stats, st->nworkers + 1, STAT_CONNECT_ERRORS);
+}
+
+static void
+server_family(struct state *st, struct text *t, const char *name,
+    const char *type, const char *help, server_value fn)
+{
+	char		 pb[256], sb[128];
+	struct server	*s;
+	int		 i, j;
+
+	family(t, name, type, help);
+	for (i = 0; i < st->npools; i++)
+		for (j = 0; j < st->pools[i]->nservers; j++) {
+			s = st->pools[i]->servers[j];
+			text_printf(t, "%s{pool=\"%s\",server=\"%s\"} %llu\n",
+			    name, esc(s->pool_name, pb, sizeof(pb)),
+			    esc(s->addr.text, sb, sizeof(sb)), fn(st, s));
+		}
+}
+
+static void
+check_metrics(struct state *st, struct text *t)
+{
+	char		 pb[256], sb[128];
+	struct server	*s;
+	int		 i, j;
+
+	family(t, "lb4_health_checks_total", "counter",
+	    "Active health checks run, by result.");
+	for (i = 0; i < st->npools; i++)
+		for (j = 0; j < st->pools[i]->nservers; j++) {
+			s = st->pools[i]->servers[j];
+			esc(s->pool_name, pb, sizeof(pb));
+			esc(s->addr.text, sb, sizeof(sb));
+			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
+			    "server=\"%s\",result=\"success\"} %llu\n", pb, sb,
+			    (unsigned long long)s->checks_ok);
+			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
+			    "server=\"%s\",result=\"failure\"} %llu\n", pb, sb,
+			    (unsigned long long)s->checks_failed);
+		}
+}
+
+void
+metrics_render(struct state *st, struct text *t)
+{
+	listener_metrics(st, t);
+	server_family(st, t, "lb4_server_up", "gauge",
+	    "1 when the server can take connections (up and enabled).", v_up);
+	server_family(st, t, "lb4_server_connections_active", "gauge",
+	    "Connections to the server open now.", v_active);
+	server_family(st, t, "lb4_server_connections_total", "counter",
+	    "Connections sent to the server.", v_total);
+	server_family(st, t, "lb4_connect_errors_total", "counter",
+	    "Connects to the server that were refused or timed out.",
+	    v_errors);
+	check_metrics(st, t);
+	family(t, "lb4_reloads_total", "counter",
+	    "Configuration reloads, by result.");
+	text_printf(t, "lb4_reloads_total{result=\"success\"} %lu\n"
+	    "lb4_reloads_total{result=\"failure\"} %lu\n", st->reloads_ok,
+	    st->reloads_failed);
+	family(t, "lb4_config_last_reload_success", "gauge",
+	    "1 when the last reload was applied.");
+	text_printf(t, "lb4_config_last_reload_success %d\n",
+	    st->last_reload_ok);
+}
+
+static void
+on_request(void *arg, const char *request, struct text *reply)
+{
+	struct text	body = { 0 };
+
+	if (strncmp(request, "GET /metrics ", 13) != 0 &&
+	    strncmp(request, "GET /metrics?", 13) != 0) {
+		text_printf(reply, "HTTP/1.0 404 Not Found\r\n"
+		    "Content-Type: text/plain\r\nContent-Length: 10\r\n"
+		    "Connection: close\r\n\r\nnot found\n");
+		return;
+	}
+	metrics_render(arg, &body);
+	text_printf(reply, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
+	    "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n%.*s", body.len, (int)body.len, body.p ? body.p : "");
+	reply->failed |= body.failed;
+	text_free(&body);
+}
+
+struct oneshot *
+metrics_open(const struct addr *a, struct state *st)
+{
+	int	fd, one = 1;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ==
+	    -1 || bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
+	    listen(fd, 64) == -1) {
+		log_warn("cannot listen for metrics on %s", a->text);
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	return oneshot_new("metrics", fd, "\r\n\r\n", on_request, st);
+}

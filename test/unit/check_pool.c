@@ -1,0 +1,271 @@
+/*
+ * check_pool.c: the smooth WRR sequences (swrr.c) and the pool's pick
+ * rules (pool.c): skipping servers that are down, disabled, draining or
+ * full; backups only when no primary can take a connection; retries skip
+ * servers already tried; reloads keep scores only when nothing changed.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "pool.h"
+#include "swrr.h"
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Weights, and the sequence of letters (a = index 0) they must give. */
+static const struct {
+	int		 weights[8];
+	int		 n;
+	const char	*seq;
+} sequences[] = {
+	{ { 5, 1, 1 }, 3, "aabacaa" "aabacaa" },
+	{ { 1, 1, 1 }, 3, "abcabcabc" },
+	{ { 3, 2, 7, 1 }, 4, "cacbcdcacbcac" "cacbcdcacbcac" },
+	{ { 4 }, 1, "aaaa" },
+	{ { 2, 1 }, 2, "abaaba" },
+	{ { 1000, 1 }, 2, "aaaaaaaa" },
+};
+
+START_TEST(test_swrr_sequences)
+{
+	struct swrr_peer	peers[8];
+	unsigned char		eligible[8];
+	const char		*want = sequences[_i].seq;
+	char			got[64];
+	int			i, n = sequences[_i].n;
+	size_t			k;
+
+	memset(peers, 0, sizeof(peers));
+	for (i = 0; i < n; i++) {
+		peers[i].weight = sequences[_i].weights[i];
+		eligible[i] = 1;
+	}
+	for (k = 0; k < strlen(want); k++)
+		got[k] = (char)('a' + swrr_pick(peers, eligible, n));
+	got[k] = '\0';
+	ck_assert_str_eq(got, want);
+}
+END_TEST
+
+START_TEST(test_swrr_none_eligible)
+{
+	struct swrr_peer	peers[2] = { { 1, 0 }, { 1, 0 } };
+	unsigned char		eligible[2] = { 0, 0 };
+
+	ck_assert_int_eq(swrr_pick(peers, eligible, 2), -1);
+	ck_assert_int_eq(peers[0].current, 0);
+}
+END_TEST
+
+/* Makes a pool of servers 10.0.0.1..N:80 with <weights> and <backup>. */
+static struct pool *
+make_pool(const int *weights, const int *backup, const int *maxc, int n)
+{
+	struct conf_server	servers[16];
+	struct conf_pool	cp;
+	const char		*why;
+	char			text[32];
+	int			i;
+
+	memset(&cp, 0, sizeof(cp));
+	memset(servers, 0, sizeof(servers));
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "10.0.0.%d:80", i + 1);
+		ck_assert_int_eq(addr_parse(text, &servers[i].addr, &why), 0);
+		servers[i].weight = weights[i];
+		servers[i].backup = backup ? backup[i] : 0;
+		servers[i].max_connections = maxc ? maxc[i] : 0;
+	}
+	cp.name = (char *)"web";
+	cp.servers = servers;
+	cp.nservers = n;
+	cp.retries = 2;
+	cp.connect_timeout_ms = 3000;
+	return pool_new(&cp, 1);
+}
+
+/* Picks <count> times (releasing each), returning the letters. */
+static void
+picks(struct pool *p, int count, char *out)
+{
+	struct pick	pk;
+	int		i, j;
+
+	for (i = 0; i < count; i++) {
+		pk.tried = 0;
+		if (pool_pick(p, &pk) == -1) {
+			out[i] = '-';
+			continue;
+		}
+		for (j = 0; j < p->nservers; j++)
+			if (p->servers[j] == pk.server)
+				out[i] = (char)('a' + j);
+		pool_release(pk.server);
+	}
+	out[count] = '\0';
+}
+
+START_TEST(test_pool_skip_mid_sequence)
+{
+	int		 w[] = { 5, 1, 1 };
+	struct pool	*p = make_pool(w, NULL, NULL, 3);
+	char		 got[32];
+
+	picks(p, 3, got);
+	ck_assert_str_eq(got, "aab");
+	/* c goes down: the sequence continues among a and b only. */
+	p->servers[2]->health = SERVER_DOWN;
+	picks(p, 6, got);
+	ck_assert_str_eq(got, "aaaaab");
+	p->servers[2]->health = SERVER_UP;
+	p->servers[0]->admin = SERVER_DRAINING;
+	p->servers[1]->admin = SERVER_DISABLED;
+	picks(p, 3, got);
+	ck_assert_str_eq(got, "ccc");
+	pool_free(p);
+}
+END_TEST
+
+START_TEST(test_pool_backups)
+{
+	int		 w[] = { 1, 2, 1 }, b[] = { 0, 1, 1 };
+	struct pool	*p = make_pool(w, b, NULL, 3);
+	char		 got[32];
+
+	picks(p, 3, got);
+	ck_assert_str_eq(got, "aaa");
+	p->servers[0]->health = SERVER_DOWN;
+	picks(p, 6, got);
+	ck_assert_str_eq(got, "bcbbcb");
+	/* Back to the primary as soon as it is up. */
+	p->servers[0]->health = SERVER_UP;
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "aa");
+	p->servers[0]->health = SERVER_DOWN;
+	p->servers[1]->health = SERVER_DOWN;
+	p->servers[2]->health = SERVER_DOWN;
+	picks(p, 1, got);
+	ck_assert_str_eq(got, "-");
+	ck_assert_int_eq(pool_can_serve(p), 0);
+	pool_free(p);
+}
+END_TEST
+
+START_TEST(test_pool_max_connections)
+{
+	int		 w[] = { 5, 1 }, m[] = { 1, 0 };
+	struct pool	*p = make_pool(w, NULL, m, 2);
+	struct pick	 first = { 0 }, next = { 0 };
+
+	ck_assert_int_eq(pool_pick(p, &first), 0);
+	ck_assert_ptr_eq(first.server, p->servers[0]);
+	/* a is full while first holds it: b takes the next ones. */
+	ck_assert_int_eq(pool_pick(p, &next), 0);
+	ck_assert_ptr_eq(next.server, p->servers[1]);
+	pool_release(next.server);
+	pool_release(first.server);
+	next.tried = 0;
+	ck_assert_int_eq(pool_pick(p, &next), 0);
+	ck_assert_ptr_eq(next.server, p->servers[0]);
+	pool_release(next.server);
+	pool_free(p);
+}
+END_TEST
+
+START_TEST(test_pool_retry_skips_tried)
+{
+	int		 w[] = { 1, 1, 1 };
+	struct pool	*p = make_pool(w, NULL, NULL, 3);
+	struct pick	 pk = { 0 };
+	int		 seen = 0, i, j;
+
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(pool_pick(p, &pk), 0);
+		for (j = 0; j < 3; j++)
+			if (p->servers[j] == pk.server)
+				seen |= 1 << j;
+		pool_release(pk.server);
+	}
+	ck_assert_int_eq(seen, 7);
+	ck_assert_int_eq(pool_pick(p, &pk), -1);
+	pool_free(p);
+}
+END_TEST
+
+START_TEST(test_pool_apply_keeps_state)
+{
+	int			 w[] = { 5, 1, 1 };
+	struct pool		*p = make_pool(w, NULL, NULL, 3);
+	struct server		**gone = NULL, *kept;
+	struct conf_server	 servers[3];
+	struct conf_pool	 cp;
+	const char		*why;
+	char			 got[32];
+	int			 ngone = 0, i;
+
+	picks(p, 3, got);
+	ck_assert_str_eq(got, "aab");
+	kept = p->servers[1];
+	kept->admin = SERVER_DISABLED;
+	/* Same servers and weights: scores carry over. */
+	memset(&cp, 0, sizeof(cp));
+	memset(servers, 0, sizeof(servers));
+	for (i = 0; i < 3; i++) {
+		servers[i].addr = p->servers[i]->addr;
+		servers[i].weight = w[i];
+	}
+	cp.name = (char *)"web";
+	cp.servers = servers;
+	cp.nservers = 3;
+	kept->admin = SERVER_ENABLED;
+	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
+	ck_assert_int_eq(ngone, 0);
+	picks(p, 4, got);
+	ck_assert_str_eq(got, "acaa");
+	/* Drop the third server: it is handed back, the others kept. */
+	kept->admin = SERVER_DRAINING;
+	cp.nservers = 2;
+	ck_assert_int_eq(addr_parse("10.0.0.2:80", &servers[1].addr, &why), 0);
+	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
+	ck_assert_int_eq(ngone, 1);
+	ck_assert_int_eq(gone[0]->in_pool, 0);
+	ck_assert_ptr_eq(p->servers[1], kept);
+	ck_assert_int_eq(kept->admin, SERVER_DRAINING);
+	server_free(gone[0]);
+	free(gone);
+	pool_free(p);
+}
+END_TEST
+
+static Suite *
+pool_suite(void)
+{
+	Suite	*s = suite_create("pool");
+	TCase	*core = tcase_create("core"), *limits = tcase_create("limits");
+
+	tcase_add_loop_test(core, test_swrr_sequences, 0, nitems(sequences));
+	tcase_add_test(core, test_pool_skip_mid_sequence);
+	tcase_add_test(core, test_pool_backups);
+	tcase_add_test(core, test_pool_apply_keeps_state);
+	tcase_add_test(limits, test_swrr_none_eligible);
+	tcase_add_test(limits, test_pool_max_connections);
+	tcase_add_test(limits, test_pool_retry_skips_tried);
+	suite_add_tcase(s, core);
+	suite_add_tcase(s, limits);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(pool_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
