@@ -11,6 +11,7 @@ grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null ||
     skip "no ::1 on this host"
 
 P1=$(free_port); P2=$(free_port); P3=$(free_port); B=$(free_port)
+M=$(free_port)
 
 python3 "$PPEER" back --plain --listen 127.0.0.1:$B --pidfile "$T/back.pid" \
     --log "$T/back.log" > "$T/back.out" 2>&1 &
@@ -20,7 +21,7 @@ wait_until 5 test -s "$T/back.pid" || fatal "ppeer backend did not start"
 # conf NAME DENY4: v4 denies DENY4; v6 denies ::1; v6ok allows only ::1.
 conf() {
 	write_conf "$1" <<CONF
-global = { workers = 2; };
+global = { workers = 2; metrics = "127.0.0.1:$M"; };
 listeners = (
   { name = "v4"; bind = [ "127.0.0.1:$P1" ]; pool = "p";
     allow = [ "127.0.0.0/8", "::1" ]; deny = [ "$2", "192.0.2.0/24" ]; },
@@ -75,6 +76,22 @@ for n in $(grep -oE 'listener v4: refused [0-9]+' "$LB4_LOG" |
 	total=$((total + n))
 done
 assert_eq "the summaries add up to 301 refusals" 301 "$total"
+
+# Counted per listener: in "show stats" and in the metrics.
+out=$("$LB4CTL" -s "$T/lb4.sock" show stats)
+printf '%s\n' "$out" | sed 's/^/ctl: /'
+assert_eq "lb4ctl: v4 served 1, refused 301" "connections=1 denied=301" \
+    "$(grep '^listener v4 ' <<< "$out" | grep -oE 'connections=[0-9]+|denied=[0-9]+' |
+    tr '\n' ' ' | sed 's/ $//')"
+assert_eq "lb4ctl: v6 served 0, refused 1" "connections=0 denied=1" \
+    "$(grep '^listener v6 ' <<< "$out" | grep -oE 'connections=[0-9]+|denied=[0-9]+' |
+    tr '\n' ' ' | sed 's/ $//')"
+if command -v curl > /dev/null; then
+	out=$(curl -sS --max-time 5 "http://127.0.0.1:$M/metrics")
+	assert_eq "lb4_connections_denied_total of v4" 301 \
+	    "$(grep -E '^lb4_connections_denied_total\{listener="v4"\}' <<< "$out" |
+	    awk '{ print $2 }')"
+fi
 
 # Reload: now 127.0.0.1 is denied and 127.0.0.2 allowed.
 conf lb4 127.0.0.1/32
