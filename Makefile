@@ -7,6 +7,7 @@ LIBDIR_LB4	?= $(PREFIX)/lib/lb4
 MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/lb4
 UNITDIR		?= /lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 DESTDIR		?=
 
 B		:= build
@@ -71,7 +72,7 @@ deps-build:
 deps:
 	@test/deps.sh build test
 
-demo: deps-build all
+demo: deps-build all tools
 	@test/demo.sh
 
 check: deps
@@ -116,6 +117,59 @@ install: all
 	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
 	if [ -f etc/lb4.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
+	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
+	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	# Examples: the keepalived configs and drop-in, the nftables ruleset.
+	for f in etc/keepalived etc/nftables* etc/*.nft; do [ -e "$$f" ] && \
+	    find "$$f" -type f; done | sort -u | while read -r f; do \
+	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
+	    || exit 1; done
+
+# Packages (SPEC section 8), built from a copy of the tree so that the
+# source tree stays clean: git's files, tracked or not but not ignored, or,
+# outside git, everything but build/.  Both leave their packages in build/.
+PKG_VERSION	= $(shell sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/lb4.spec)
+
+define copy_tree
+	rm -rf $(1) && mkdir -p $(1)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 -r sh -c 'for f; do [ ! -e "$$f" ] || \
+	    printf "%s\0" "$$f"; done' sh | \
+	    tar --null --no-recursion -T - -cf - | tar -C $(1) -xf -; \
+	else \
+	    tar --exclude=./$(B) --exclude=./.git -cf - . | tar -C $(1) -xf -; \
+	fi
+endef
+
+deb:
+	$(call copy_tree,$(B)/deb-src)
+	cp -R packaging/debian $(B)/deb-src/debian
+	rm -f $(B)/lb4_*.deb $(B)/lb4-dbgsym_*.deb $(B)/lb4_*.changes \
+	    $(B)/lb4_*.buildinfo
+	cd $(B)/deb-src && dpkg-buildpackage -us -uc -b -jauto
+	@ls -l $(B)/lb4_*.deb
+
+# On Debian (CI) there are no Fedora macros and no Fedora build
+# dependencies: packaging/rpm/debian-shim.macros supplies the macros and
+# --nodeps skips the BuildRequires.  Elsewhere the spec builds as it is.
+RPM_TOP		= $(abspath $(B))/rpm
+RPMBUILD_OPTS	?=
+RPM_SHIM	= $(if $(wildcard /etc/debian_version),--nodeps \
+		  --load $(abspath packaging/rpm/debian-shim.macros) \
+		  --define '_lb4_shimdir $(abspath packaging/rpm)')
+
+rpm:
+	$(call copy_tree,$(RPM_TOP)/lb4-$(PKG_VERSION))
+	mkdir -p $(RPM_TOP)/SOURCES
+	tar -C $(RPM_TOP) -czf $(RPM_TOP)/SOURCES/lb4-$(PKG_VERSION).tar.gz \
+	    lb4-$(PKG_VERSION)
+	cp etc/lb4.sysusers $(RPM_TOP)/SOURCES/lb4.sysusers
+	rm -rf $(RPM_TOP)/lb4-$(PKG_VERSION) $(B)/lb4-*.rpm
+	rpmbuild -bb $(RPM_SHIM) $(RPMBUILD_OPTS) --define '_topdir $(RPM_TOP)' \
+	    packaging/rpm/lb4.spec
+	cp $(RPM_TOP)/RPMS/*/lb4-$(PKG_VERSION)-*.rpm $(B)/
+	@ls -l $(B)/lb4-*.rpm
 
 clean:
 	rm -rf $(B)
