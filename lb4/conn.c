@@ -30,6 +30,7 @@
 #include "listener.h"
 #include "log.h"
 #include "pool.h"
+#include "proxy.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -77,6 +78,7 @@ struct conn {
 	int		 connect_timeout_ms;
 	int		 idle_timeout_ms;
 	unsigned	 in_again:1;
+	unsigned	 send_proxy:2;	/* enum send_proxy of this attempt */
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
 	struct timer	 timer;
@@ -84,6 +86,11 @@ struct conn {
 	struct server	*server;	/* its active count keeps it alive */
 	struct conn	*next;		/* free or closing list */
 	struct conn	*next_again;	/* again list; a closed conn stays on it */
+	union {				/* the client, for a PROXY header */
+		struct sockaddr		sa;
+		struct sockaddr_in	sin;
+		struct sockaddr_in6	sin6;
+	}		 peer;
 };
 
 #define CONN_OF_TIMER(t) \
@@ -493,12 +500,50 @@ connect_failed(struct worker *w, struct conn *c)
 		conn_close(w, c, 0);
 }
 
+/*
+ * Sends the PROXY header (client -> the address it reached on lb4) as the
+ * first bytes to the server.  Nothing has been read from the client yet,
+ * so nothing can go before it; what the socket does not take at once
+ * waits in the up flow, which is flushed before any client byte is read.
+ * Returns 0, or -1 when the conn must be reset.
+ */
+static int
+conn_send_proxy(struct worker *w, struct conn *c)
+{
+	struct sockaddr_storage	 local;
+	socklen_t		 len = sizeof(local);
+	char			 hdr[PROXY_HEADER_MAX];
+	ssize_t			 n, sent;
+
+	if (getsockname(c->client.fd, (struct sockaddr *)&local, &len) == -1)
+		return -1;
+	n = proxy_header(c->send_proxy, &c->peer.sa,
+	    (struct sockaddr *)&local, hdr, sizeof(hdr));
+	if (n == -1)
+		return -1;
+	sent = send(c->backend.fd, hdr, (size_t)n, MSG_NOSIGNAL);
+	if (sent == -1) {
+		if (errno != EAGAIN)
+			return -1;
+		sent = 0;
+	}
+	if (sent < n) {
+		c->backend.writable = 0;
+		return flow_stash(w, &c->up, hdr + sent, (size_t)(n - sent));
+	}
+	return 0;
+}
+
 static void
 conn_established(struct worker *w, struct conn *c)
 {
 	pool_report(c->server, 1);
 	c->state = CONN_ESTABLISHED;
 	conn_arm(w, c, w->now + (uint64_t)c->idle_timeout_ms);
+	if (c->send_proxy != SEND_PROXY_NONE && conn_send_proxy(w, c) == -1) {
+		conn_close(w, c, 1);
+		return;
+	}
 	conn_pump(w, c);
 }
 
@@ -529,6 +574,8 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	if (first)
 		c->retries_left = pick.retries;
 	c->connect_timeout_ms = pick.connect_timeout_ms;
+	/* Read per attempt: a retry after a reload follows the new pool. */
+	c->send_proxy = (unsigned)pick.send_proxy & 3;
 	family = s->addr.ss.ss_family;
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -555,13 +602,13 @@ conn_start(struct worker *w, struct listener *l, int fd,
 {
 	struct conn	*c;
 
-	(void)peer;
-	(void)peerlen;
 	if ((c = conn_alloc(w)) == NULL) {
 		close(fd);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
+	if (peerlen <= sizeof(c->peer))
+		memcpy(&c->peer, peer, peerlen);
 	c->listener = l;
 	c->idle_timeout_ms = LOAD(&l->idle_timeout_ms);
 	side_init(&c->client, EV_CLIENT, fd, c);

@@ -9,10 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "ev.h"
 #include "listener.h"
+#include "log.h"
 
 #define LISTEN_BACKLOG	4096
+#define DENIED_LOG_MS	10000
 
 struct listener *
 listener_new(const char *name, int nworkers)
@@ -37,7 +40,33 @@ listener_free(struct listener *l)
 		return;
 	free(l->name);
 	stats_free(l->stats);
+	acl_free(l->acl);
 	free(l);
+}
+
+void
+listener_log_denied(struct listener *l, int nworkers, uint64_t now)
+{
+	uint64_t	denied, n;
+
+	if (l->denied_log_at != 0 && now - l->denied_log_at < DENIED_LOG_MS)
+		return;
+	denied = stats_sum(l->stats, nworkers + 1, STAT_DENIED);
+	if (denied == l->denied_logged)
+		return;
+	n = denied - l->denied_logged;
+	if (l->denied_log_at == 0)
+		log_info("listener %s: refused %llu connection%s by allow/deny "
+		    "(further refusals are summed up every %d s)", l->name,
+		    (unsigned long long)n, n == 1 ? "" : "s",
+		    DENIED_LOG_MS / 1000);
+	else
+		log_info("listener %s: refused %llu connection%s by allow/deny "
+		    "in the last %llu s", l->name, (unsigned long long)n,
+		    n == 1 ? "" : "s",
+		    (unsigned long long)(now - l->denied_log_at + 500) / 1000);
+	l->denied_logged = denied;
+	l->denied_log_at = now;
 }
 
 long

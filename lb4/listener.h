@@ -25,6 +25,8 @@ struct listener {
 	/* Main thread only. */
 	int		 in_conf;	/* 0 once a reload removed it */
 	int		 lsocks;	/* lsocks pointing here */
+	uint64_t	 denied_logged;	/* STAT_DENIED sum at the last log */
+	uint64_t	 denied_log_at;	/* ms of that log, 0 = never */
 };
 
 struct lsock {
@@ -36,6 +38,13 @@ struct lsock {
 
 struct listener	*listener_new(const char *name, int nworkers);
 void		 listener_free(struct listener *l);
+
+/*
+ * Main thread, called often: logs how many clients <l>'s allow/deny
+ * refused since the last such line, at most once per 10 s (<now> in ms).
+ */
+void		 listener_log_denied(struct listener *l, int nworkers,
+		    uint64_t now);
 
 /* Connections on <l> still open, summed over the workers' slots. */
 long		 listener_active(const struct listener *l, int nworkers);

@@ -15,8 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "listener.h"
 #include "log.h"
+#include "loop.h"
 #include "pool.h"
 #include "reload.h"
 
@@ -29,6 +31,7 @@ enum retired_kind {
 	RETIRED_LISTENER = 2,
 	RETIRED_POOL = 3,
 	RETIRED_SERVER = 4,
+	RETIRED_ACL = 5,	/* a listener's replaced allow/deny */
 };
 
 struct retired {
@@ -204,6 +207,25 @@ listener_set_pool(struct listener *l, struct pool *p)
 		old->refs--;
 }
 
+/*
+ * Publishes <cl>'s allow/deny as <l>'s new acl (NULL when there is no
+ * rule) and retires the old one: a worker may be reading it.  Rebuilt on
+ * every apply; it is cheap (a sort) and keeps no state worth keeping.
+ */
+static void
+listener_set_acl(struct state *st, struct listener *l,
+    const struct conf_listener *cl)
+{
+	struct acl	*acl = NULL, *old = l->acl;
+
+	if ((cl->nallow > 0 || cl->ndeny > 0) && (acl = acl_new(cl->allow,
+	    cl->nallow, cl->deny, cl->ndeny)) == NULL)
+		fatalx(2, "out of memory");
+	STORE(&l->acl, acl);
+	if (old != NULL && retire(st, RETIRED_ACL, old) == -1)
+		fatalx(2, "out of memory");
+}
+
 static void
 apply_listeners(struct state *st, const struct conf *conf)
 {
@@ -222,6 +244,7 @@ apply_listeners(struct state *st, const struct conf *conf)
 			fatalx(2, "out of memory");
 		listener_set_pool(l, st->pools[cl->pool]);
 		STORE(&l->idle_timeout_ms, cl->idle_timeout_ms);
+		listener_set_acl(st, l, cl);
 		ls[i] = l;
 	}
 	for (i = 0; i < st->nlisteners; i++) {
@@ -341,6 +364,8 @@ retired_ready(struct state *st, struct retired *r)
 		return ((struct pool *)r->obj)->refs == 0;
 	case RETIRED_SERVER:
 		return LOAD(&((struct server *)r->obj)->active) == 0;
+	case RETIRED_ACL:
+		return 1;	/* only the epoch below protects it */
 	}
 	return 0;
 }
@@ -369,6 +394,9 @@ retired_free(struct retired *r)
 	case RETIRED_SERVER:
 		server_free(r->obj);
 		break;
+	case RETIRED_ACL:
+		acl_free(r->obj);
+		break;
 	}
 }
 
@@ -394,6 +422,9 @@ state_collect(struct state *st)
 		st->retired[j++] = *r;
 	}
 	st->nretired = j;
+	for (i = 0; i < st->nlisteners; i++)
+		listener_log_denied(st->listeners[i], st->nworkers,
+		    loop_now_ms());
 	/* Sleeping workers pass no quiescent point: wake them. */
 	for (i = 0; stamped && i < st->nworkers; i++)
 		if (st->workers[i].epfd > 0)

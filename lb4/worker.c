@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "conn.h"
 #include "ev.h"
 #include "listener.h"
@@ -219,10 +220,29 @@ take_slot(struct worker *w)
 	return 0;
 }
 
+/*
+ * Refuses the client on <fd> that <l>'s allow/deny turned away: a reset at
+ * once, before any server is picked, and a count in the listener's slot.
+ * No log line here: the main thread logs a rate-limited summary
+ * (listener_log_denied()), so a flood cannot fill the journal.  The reset
+ * (SO_LINGER 0) leaves no TIME_WAIT behind on lb4's side.
+ */
+static void
+refuse(struct worker *w, struct listener *l, int fd)
+{
+	struct linger	lin = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+	close(fd);
+	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+	stats_add(&l->stats[w->id], STAT_DENIED, 1);
+}
+
 static void
 accept_batch(struct worker *w, struct lsock *ls)
 {
 	struct sockaddr_storage	 peer;
+	struct listener		*l;
 	socklen_t		 len;
 	int			 fd, i;
 
@@ -255,8 +275,12 @@ accept_batch(struct worker *w, struct lsock *ls)
 				return;
 			}
 		}
-		conn_start(w, LOAD(&ls->listener), fd,
-		    (struct sockaddr *)&peer, len);
+		l = LOAD(&ls->listener);
+		if (!acl_allows(LOAD(&l->acl), (struct sockaddr *)&peer)) {
+			refuse(w, l, fd);
+			continue;
+		}
+		conn_start(w, l, fd, (struct sockaddr *)&peer, len);
 	}
 }
 
