@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "health.h"
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
@@ -148,6 +149,7 @@ on_tick(void)
 {
 	uint64_t	now = loop_now_ms();
 
+	health_tick(now);
 	state_collect(&state);
 	if (watchdog_ms != 0 && now - watchdog_last >= watchdog_ms) {
 		notify_watchdog();
@@ -261,7 +263,7 @@ main(int argc, char *argv[])
 	log_set_level(conf->global.log_level);
 	raise_nofile();
 	if (loop_init() == -1 || (sig_handler.fd = signals_open()) == -1 ||
-	    loop_add(&sig_handler, EPOLLIN) == -1)
+	    loop_add(&sig_handler, EPOLLIN) == -1 || health_init() == -1)
 		fatal(2, "cannot set up the main loop");
 	if (state_init(&state, conf->global.workers) == -1)
 		fatalx(2, "out of memory");
@@ -279,6 +281,7 @@ main(int argc, char *argv[])
 		on_tick();
 	}
 	stop_workers();
+	health_shutdown();
 	state_free(&state);
 	log_info("stopped");
 	return 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "listener.h"
 #include "log.h"
 #include "pool.h"
@@ -293,6 +294,8 @@ state_apply(struct state *st, struct conf *conf, char **err)
 	log_set_level(conf->global.log_level);
 	conf_free(st->conf);
 	st->conf = conf;
+	/* Before state_collect() can free a server that left. */
+	health_sync(st);
 	for (i = 0; i < st->nworkers; i++)
 		if (st->workers[i].epfd > 0)
 			worker_wake(&st->workers[i]);
