@@ -42,6 +42,7 @@
 #define REASON_MAX	256
 #define SPREAD_MAX_MS	100	/* first checks spread over at most this */
 #define REAP_RETRY_MS	100	/* a killed command not reaped yet */
+#define POLL_MS		20	/* waitid() polling when pidfds fail */
 
 extern char	**environ;
 
@@ -85,6 +86,8 @@ static struct {
 					   still to reap */
 	struct check	*dead;		/* to free after the batch */
 	unsigned	 spread;	/* counter for first-check offsets */
+	int		 polling;	/* some command has no pidfd */
+	int		 no_pidfd;	/* pidfd_open() is ENOSYS here */
 	int		 changed;
 } hc = { .tfd = { NULL, NULL, -1 } };
 
@@ -94,13 +97,26 @@ static void	run_due(uint64_t now);
 
 /* ---------------------------------------------------------------- util */
 
+/* SIGKILL to the process group of command <pid>; never to our own. */
+static void
+kill_group(pid_t pid)
+{
+	if (pid > 0)
+		(void)kill(-pid, SIGKILL);
+}
+
 static void
 rearm(void)
 {
 	struct itimerspec	 its;
 	struct timer		*t = timer_first(&hc.heap);
-	uint64_t		 at = t != NULL ? t->at : 0;
+	uint64_t		 at = t != NULL ? t->at : 0, poll;
 
+	if (hc.polling) {
+		poll = loop_now_ms() + POLL_MS;
+		if (at == 0 || poll < at)
+			at = poll;
+	}
 	if (hc.tfd.fd == -1 || at == hc.armed_at)
 		return;
 	memset(&its, 0, sizeof(its));
@@ -666,15 +682,24 @@ start_exec(struct check *c)
 	}
 	c->out.fd = p[0];
 	c->phase = PHASE_EXEC;
-	if ((c->h.fd = pidfd_open(c->pid, 0)) == -1 ||
-	    loop_add(&c->h, EPOLLIN) == -1 || loop_add(&c->out, EPOLLIN) ==
-	    -1) {
-		/* Cannot watch it: kill and reap it now (it cannot block). */
-		errno_reason(c, "pidfd", errno);
-		kill(-c->pid, SIGKILL);
-		(void)waitpid(c->pid, NULL, 0);
-		c->pid = 0;
-		finish(c, 0);
+	if (loop_add(&c->out, EPOLLIN) == -1)
+		close_fd(&c->out);	/* no output in the reason, that's all */
+	/*
+	 * Without a pidfd (kernel before 5.3, seccomp, valgrind) the child is
+	 * polled with waitid(WNOHANG) every POLL_MS instead.
+	 */
+	c->h.fd = hc.no_pidfd ? -1 : pidfd_open(c->pid, 0);
+	if (c->h.fd == -1 && errno == ENOSYS)
+		hc.no_pidfd = 1;
+	if (c->h.fd != -1 && loop_add(&c->h, EPOLLIN) == -1) {
+		close(c->h.fd);
+		c->h.fd = -1;
+	}
+	if (c->h.fd == -1) {
+		if (!hc.polling)
+			log_debug("health: no pidfd (%s): polling exec checks "
+			    "every %d ms", strerror(errno), POLL_MS);
+		hc.polling = 1;
 	}
 }
 
@@ -743,7 +768,7 @@ on_exited(struct check *c)
 	    0 && si.si_pid == 0)
 		return;		/* stale event: still running */
 	/* The leader is a zombie: its group id cannot be reused yet. */
-	kill(-c->pid, SIGKILL);
+	kill_group(c->pid);
 	r = waitpid(c->pid, &status, WNOHANG);
 	if (r == 0 || (r == -1 && errno == EINTR))
 		return;
@@ -779,7 +804,7 @@ static void
 kill_exec(struct check *c)
 {
 	close_fd(&c->out);
-	kill(-c->pid, SIGKILL);
+	kill_group(c->pid);
 	c->phase = PHASE_REAP;
 }
 
@@ -857,6 +882,25 @@ timer_due(struct check *c, uint64_t now)
 	}
 }
 
+/* Reaps commands that have no pidfd; clears hc.polling when none is left. */
+static void
+poll_children(void)
+{
+	struct check	*c;
+	int		 left = 0;
+
+	if (!hc.polling)
+		return;
+	for (c = hc.all; c != NULL; c = c->next) {
+		if ((c->phase != PHASE_EXEC && c->phase != PHASE_REAP) ||
+		    c->h.fd != -1 || c->pid <= 0)
+			continue;
+		on_exited(c);
+		left += c->pid > 0;
+	}
+	hc.polling = left > 0;
+}
+
 static void
 run_due(uint64_t now)
 {
@@ -880,6 +924,7 @@ on_timer(struct handler *h, uint32_t events)
 	while (read(h->fd, &expirations, sizeof(expirations)) > 0)
 		;
 	hc.armed_at = 0;
+	poll_children();
 	run_due(loop_now_ms());
 	rearm();
 }
@@ -1093,6 +1138,7 @@ health_tick(uint64_t now)
 		c->spoken = 1;
 		log_warnx("server %s is down: %s", c->name, c->reason);
 	}
+	poll_children();
 	run_due(now);
 	collect_dead();
 	while ((c = hc.dead) != NULL) {
@@ -1111,7 +1157,7 @@ health_shutdown(void)
 	while ((c = hc.all) != NULL) {
 		hc.all = c->next;
 		if (c->phase == PHASE_EXEC || c->phase == PHASE_REAP) {
-			kill(-c->pid, SIGKILL);
+			kill_group(c->pid);
 			/* SIGKILL is quick; a D-state command is left. */
 			(void)waitpid(c->pid, NULL, WNOHANG);
 		}
