@@ -55,8 +55,9 @@ expect_log "b (no flag) is down, with the exit status and first output line" 3 \
     "^<4>server app/127\.0\.0\.1:$B is down: exit status 3: no flag for 127\.0\.0\.1 port $B$"
 expect_log "a command that hangs is killed at timeout_ms" 3 \
     "^<4>server hang/127\.0\.0\.1:$S is down: timeout after 250 ms$"
+# (valgrind runs posix_spawn's child as a fork: it reports exit 127)
 expect_log "a missing command is reported" 3 \
-    "^<4>server missing/127\.0\.0\.1:$S is down: $T/no-such-command: No such file or directory$"
+    "^<4>server missing/127\.0\.0\.1:$S is down: ($T/no-such-command: No such file or directory|exit status 127)$"
 assert_eq "environment of the check of b" \
     "LB4_POOL=app LB4_SERVER_ADDRESS=127.0.0.1 LB4_SERVER_PORT=$B" \
     "$(tr '\n' ' ' < "$T/env.$B" | sed 's/ $//')"
@@ -71,13 +72,17 @@ expect_log "a is down after its flag goes" 3 \
 out=$("$TCLIENT" -T 5000 --seq 5 127.0.0.1:$P)
 assert_eq "traffic to b only" "count b 5" "$(grep '^count' <<< "$out")"
 
-# Several hang checks have been killed by now; none of their children
-# (same process group) survives.
+# Several hang checks have been killed by now.  Were their children (same
+# process group) left behind, they would pile up: one runs at a time.
 wait_count 3 3 "hang/.*check failed .*timeout after 250 ms" ||
     fail "fewer than 3 timed-out hang checks"
-sleep 0.3
-n=$(pgrep -f -c "^$MARK\$")
-assert_eq "no child of a killed check is left" 0 "${n:-0}"
+max=0
+for i in $(seq 1 20); do
+	n=$(pgrep -f -c "^$MARK\$")
+	[ "${n:-0}" -gt "$max" ] && max=$n
+	sleep 0.05
+done
+assert_range "children of killed checks do not pile up (most at once)" 0 1 "$max"
 stop_lb4
 n=$(pgrep -f -c "^$MARK\$")
 assert_eq "no child left after lb4 stopped" 0 "${n:-0}"
