@@ -38,12 +38,14 @@ for pool in http expect connect; do
 	    "^<4>server $pool/127\.0\.0\.1:$port is down: timeout after 700 ms$"
 done
 dt=$(( $(now_ms) - t0 ))
+# The lower bound is the point (no early verdict); the upper one only
+# catches a check that never times out, on a loaded machine too.
 assert_range "the three timed out after about 700 ms (ms since start)" 650 \
-    $((2500 * SLOW)) "$dt"
+    $((5000 * SLOW)) "$dt"
 # Over ~2 s of 700 ms timeouts, the 100 ms checks of "good" kept going.
 sleep 1.5
 n=$(count_log "good/127\.0\.0\.1:$G: check passed")
-assert_range "good's 100 ms checks kept their pace" 15 40 "$n"
+assert_range "good's 100 ms checks kept their pace" 10 40 "$n"
 assert_no_grep "good never failed" "good/.*(check failed|is down)" "$LB4_LOG"
 # Every timed-out check closed its connection (the silent peer saw EOFs).
 n=$(grep -c '^conn .*end=eof' "$T/silent.log")
