@@ -158,7 +158,7 @@ quote(char *out, size_t outlen, const char *in, size_t max)
 	char	tmp[8];
 	unsigned char ch;
 
-	for (i = 0; in[i] != '\0' && i < max; i++) {
+	for (i = 0; i < max && in[i] != '\0'; i++) {
 		ch = (unsigned char)in[i];
 		if (ch == '\r')
 			snprintf(tmp, sizeof(tmp), "\\r");
