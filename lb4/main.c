@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "health.h"
 #include "healthfile.h"
 #include "log.h"
 #include "loop.h"
@@ -235,6 +236,7 @@ on_tick(void)
 {
 	uint64_t	now = loop_now_ms();
 
+	health_tick(now);
 	state_collect(&state);
 	oneshot_tick(ctl_server);
 	oneshot_tick(metrics_server);
@@ -389,7 +391,7 @@ main(int argc, char *argv[])
 	log_set_level(conf->global.log_level);
 	raise_nofile();
 	if (loop_init() == -1 || (sig_handler.fd = signals_open()) == -1 ||
-	    loop_add(&sig_handler, EPOLLIN) == -1)
+	    loop_add(&sig_handler, EPOLLIN) == -1 || health_init() == -1)
 		fatal(2, "cannot set up the main loop");
 	if (state_init(&state, conf->global.workers) == -1)
 		fatalx(2, "out of memory");
@@ -416,6 +418,7 @@ main(int argc, char *argv[])
 	if (ctl_path != NULL)
 		(void)unlink(ctl_path);
 	free(ctl_path);
+	health_shutdown();
 	state_free(&state);
 	log_info("stopped");
 	return 0;

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "listener.h"
 #include "log.h"
 #include "metrics.h"
@@ -140,6 +141,7 @@ check_metrics(struct state *st, struct text *t)
 {
 	char		 pb[256], sb[128];
 	struct server	*s;
+	uint64_t	 ok, fail;
 	int		 i, j;
 
 	family(t, "lb4_health_checks_total", "counter",
@@ -147,14 +149,15 @@ check_metrics(struct state *st, struct text *t)
 	for (i = 0; i < st->npools; i++)
 		for (j = 0; j < st->pools[i]->nservers; j++) {
 			s = st->pools[i]->servers[j];
+			health_checks(s, &ok, &fail);
 			esc(s->pool_name, pb, sizeof(pb));
 			esc(s->addr.text, sb, sizeof(sb));
 			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
 			    "server=\"%s\",result=\"success\"} %llu\n", pb, sb,
-			    (unsigned long long)s->checks_ok);
+			    (unsigned long long)ok);
 			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
 			    "server=\"%s\",result=\"failure\"} %llu\n", pb, sb,
-			    (unsigned long long)s->checks_failed);
+			    (unsigned long long)fail);
 		}
 }
 

@@ -41,8 +41,6 @@ struct server {
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
 	int		 in_pool;	/* 0 once a reload removed it */
-	uint64_t	 checks_ok;	/* active checks passed */
-	uint64_t	 checks_failed;	/* active checks failed */
 	void		*check;		/* health.c's state */
 };
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "health.h"
 #include "listener.h"
 #include "log.h"
 #include "loop.h"
@@ -316,6 +317,8 @@ state_apply(struct state *st, struct conf *conf, char **err)
 	log_set_level(conf->global.log_level);
 	conf_free(st->conf);
 	st->conf = conf;
+	/* Before state_collect() can free a server that left. */
+	health_sync(st);
 	for (i = 0; i < st->nworkers; i++)
 		if (st->workers[i].epfd > 0)
 			worker_wake(&st->workers[i]);

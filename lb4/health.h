@@ -1,0 +1,69 @@
+/*
+ * health.h: active health checks and passive counting, on the main thread
+ * (relayd check_tcp.c + hce.c; keepalived check_tcp.c).  Nothing here
+ * blocks: sockets are non-blocking and watched by the main loop, exec
+ * checks are reaped through a pidfd, and timing comes from one timerfd
+ * armed at the earliest deadline of a heap.
+ *
+ * Check types (struct conf_health): tcp (connect), send-expect (connect,
+ * send `send`, read until `expect` appears), http (GET `path`, compare the
+ * status line's code with `status`), exec (run `command`, exit 0 = up).
+ * `rise` consecutive successes bring a down server up, `fall` consecutive
+ * failures take an up server down.  A checked server starts down and its
+ * first check runs at once (spread over a few ms so that many servers do
+ * not fire together); its first success brings it up.
+ *
+ * Passive counting: the workers count consecutive connect errors per server
+ * (pool_report); when that count reaches the pool's `fall`, health_tick()
+ * takes the server down.  Only pools with an active check do this: without
+ * one nothing could bring the server back, so passive counting needs an
+ * active check.
+ *
+ * Every state change is logged once: "server POOL/ADDRESS is down: REASON"
+ * (warning) or "server POOL/ADDRESS is up" (info).
+ */
+#ifndef LB4_HEALTH_H
+#define LB4_HEALTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct server;
+struct state;
+
+/* Sets up the timer; call once after loop_init().  Returns 0 or -1. */
+int		 health_init(void);
+
+/*
+ * Brings the checks in line with <st>'s pools: starts checks for servers
+ * of checked pools, stops them for servers that left (or whose pool lost
+ * its check: such a server is set up), keeps the state and counters of the
+ * others, and restarts a check whose settings changed (its state stays,
+ * its rise/fall streaks restart).  state_apply() calls it on success,
+ * before anything can free a removed server.
+ */
+void		 health_sync(struct state *st);
+
+/*
+ * Runs on every main-loop tick (after the epoll batch): passive counting,
+ * any check that is due, and freeing of checks dropped during the batch.
+ */
+void		 health_tick(uint64_t now_ms);
+
+/* Stops every check, kills running commands, frees everything. */
+void		 health_shutdown(void);
+
+/* 1 when some server changed state since the last call, and clears it. */
+int		 health_changed(void);
+
+/*
+ * Checks run against <s> so far, into *<ok> and *<fail> (0 and 0 when <s>
+ * has no check).  For lb4_health_checks_total{result}.
+ */
+void		 health_checks(const struct server *s, uint64_t *ok,
+		    uint64_t *fail);
+
+/* Why the last check of <s> failed; "" when none did or it has none. */
+const char	*health_reason(const struct server *s);
+
+#endif
