@@ -176,6 +176,7 @@ alive "$LB4_PID" || fatal "lb4 died during the storm"
 
 # The last config is A when RELOADS is even: la listens, lb does not.
 if [ $((RELOADS % 2)) = 0 ]; then final=A; else final=B; fi
+[ $final = A ] || use_conf A	# for the back-to-back check below
 say "final config: $final"
 "${CTL[@]}" show servers > "$T/servers.out"
 cat "$T/servers.out"
@@ -186,6 +187,24 @@ if [ $final = A ]; then
 fi
 assert_grep "servers kept their counters across the storm" \
     "^p 127.0.0.1:$S1 up weight=[0-9]+ active=[0-9]+ total=[1-9][0-9]{2,}" "$T/servers.out"
+
+# ------------------------------------------- remove and re-add in one tick
+# The removed listener's socket closes at the main loop's next tick; a
+# reload before that which binds the same address again must take the
+# socket back, not fail with EADDRINUSE.  Back to back: to B, then to A.
+use_conf B
+"${CTL[@]}" reload > "$T/quick1.out" 2>&1
+rc1=$?
+use_conf A
+"${CTL[@]}" reload > "$T/quick2.out" 2>&1
+rc2=$?
+cat "$T/quick1.out" "$T/quick2.out"
+assert_rc "back-to-back reload 1 (removes la)" 0 $rc1
+assert_rc "back-to-back reload 2 (adds la again at once)" 0 $rc2
+out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:$LA)
+assert_rc "la serves after the back-to-back reloads" 0 $?
+wait_until 3 eval '! is_listening '"$LB" || fail "lb still listens"
+RELOADS=$((RELOADS + 2))
 
 # ------------------------------------------------------------ invalid file
 use_conf bad
