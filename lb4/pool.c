@@ -139,7 +139,9 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 	old = calloc((size_t)pool->nservers + 1, sizeof(*old));
 	if (next == NULL || peers == NULL || eligible == NULL || old == NULL)
 		goto fail;
-	memcpy(old, pool->servers, sizeof(*old) * (size_t)pool->nservers);
+	if (pool->nservers > 0)		/* a new pool has none, and NULL */
+		memcpy(old, pool->servers,
+		    sizeof(*old) * (size_t)pool->nservers);
 	for (i = 0; i < n; i++) {
 		next[i] = find_by_addr(old, pool->nservers,
 		    &cp->servers[i].addr);
