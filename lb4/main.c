@@ -304,9 +304,10 @@ stop_workers(void)
 }
 
 /*
- * Start-up: the control socket, metrics and health file come up before
- * privileges are dropped (their directories may be root's); failing to
- * open any of them is a start-up error, not something to run without.
+ * Start-up: the control socket, metrics and the health file's directory
+ * come up before privileges are dropped (their directories may be
+ * root's); failing to open any of them is a start-up error, not something
+ * to run without.
  */
 static void
 open_side_channels(void)
@@ -327,14 +328,31 @@ open_side_channels(void)
 			fatalx(2, "cannot listen for metrics on %s",
 			    g->metrics.text);
 	}
-	if (g->health_file != NULL) {
-		if (priv_make_parent(g->health_file, g->user) == -1)
-			exit(2);
-		sync_health_file(0);
-		if (health_written == -1)
-			fatalx(2, "cannot write health file %s",
-			    g->health_file);
-	}
+	if (g->health_file != NULL &&
+	    priv_make_parent(g->health_file, g->user) == -1)
+		exit(2);
+}
+
+/*
+ * The health file is first written after privileges are dropped: lb4
+ * rewrites it as that user for the rest of its life (every health change,
+ * "1" on stop), so a directory only root can write must stop the start
+ * rather than leave a "0" that can never turn into "1".
+ */
+static void
+open_health_file(void)
+{
+	const struct conf_global *g = &state.conf->global;
+
+	if (g->health_file == NULL)
+		return;
+	sync_health_file(0);
+	if (health_written == -1)
+		fatalx(2, "cannot write health file %s%s%s%s", g->health_file,
+		    g->user != NULL ? " as user " : "",
+		    g->user != NULL ? g->user : "",
+		    g->user != NULL ? ": its directory must be writable by "
+		    "that user" : "");
 }
 
 static struct conf *
@@ -401,6 +419,7 @@ main(int argc, char *argv[])
 	if (priv_drop(state.conf->global.user, state.conf->global.group) ==
 	    -1)
 		exit(2);
+	open_health_file();
 	if (start_workers() == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();

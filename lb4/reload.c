@@ -103,6 +103,48 @@ find_lsock(struct lsock_set *set, const struct addr *a)
 	return NULL;
 }
 
+/*
+ * A socket that a reload removed is closed only once every worker has let
+ * go of it (the next tick, at the earliest).  A reload in between that
+ * binds the same address again takes that socket back: binding anew would
+ * fail with EADDRINUSE while the old one still listens.
+ */
+static struct lsock *
+find_retired_lsock(struct state *st, const struct addr *a)
+{
+	int	i;
+
+	for (i = 0; i < st->nretired; i++)
+		if (st->retired[i].kind == RETIRED_LSOCK &&
+		    addr_equal(&((struct lsock *)st->retired[i].obj)->addr, a))
+			return st->retired[i].obj;
+	return NULL;
+}
+
+/* 1 when <ls> was opened for this reload (not kept, not taken back). */
+static int
+lsock_is_new(struct state *st, struct lsock *ls)
+{
+	return find_lsock(st->rt.lsocks, &ls->addr) != ls &&
+	    find_retired_lsock(st, &ls->addr) != ls;
+}
+
+/* Takes the sockets of <set> that were retired out of the retired list. */
+static void
+unretire_lsocks(struct state *st, struct lsock_set *set)
+{
+	int	i, j = 0;
+
+	for (i = 0; i < st->nretired; i++) {
+		if (st->retired[i].kind == RETIRED_LSOCK &&
+		    find_lsock(set, &((struct lsock *)
+		    st->retired[i].obj)->addr) == st->retired[i].obj)
+			continue;
+		st->retired[j++] = st->retired[i];
+	}
+	st->nretired = j;
+}
+
 static int
 count_binds(const struct conf *conf)
 {
@@ -133,6 +175,7 @@ bind_all(struct state *st, const struct conf *conf, char **err)
 		for (j = 0; j < conf->listeners[i].nbinds; j++) {
 			a = &conf->listeners[i].binds[j];
 			if ((ls = find_lsock(old, a)) == NULL &&
+			    (ls = find_retired_lsock(st, a)) == NULL &&
 			    (ls = lsock_open(a)) == NULL) {
 				if (asprintf(err, "%s:%d: cannot bind %s: %s",
 				    conf->path, conf->listeners[i].line,
@@ -149,7 +192,7 @@ nomem:
 		*err = NULL;
 fail:
 	for (k = 0; set != NULL && k < set->n; k++)
-		if (find_lsock(old, &set->v[k]->addr) == NULL)
+		if (lsock_is_new(st, set->v[k]))
 			lsock_free(set->v[k]);
 	free(set);
 	return NULL;
@@ -277,6 +320,7 @@ apply_lsocks(struct state *st, const struct conf *conf,
 			ls = set->v[k++];
 			STORE(&ls->listener, st->listeners[i]);
 		}
+	unretire_lsocks(st, set);
 	STORE(&st->rt.lsocks, set);
 	__atomic_add_fetch(&st->rt.lsock_seq, 1, __ATOMIC_RELEASE);
 	for (i = 0; old != NULL && i < old->n; i++)
@@ -302,8 +346,7 @@ state_apply(struct state *st, struct conf *conf, char **err)
 	if (apply_pools(st, conf) == -1) {
 		/* Nothing was changed yet but the new sockets. */
 		for (i = 0; i < set->n; i++)
-			if (find_lsock(st->rt.lsocks, &set->v[i]->addr) ==
-			    NULL)
+			if (lsock_is_new(st, set->v[i]))
 				lsock_free(set->v[i]);
 		free(set);
 		if (asprintf(err, "out of memory") == -1)

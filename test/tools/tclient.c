@@ -20,6 +20,20 @@
  *           last_reply_ms=.. replies=K end=.. ms=.."  (times since start)
  *   --hold MS  connect, send nothing, wait for the peer to close:
  *           "hold end=eof|rst|open ms=T"; exit 0 eof, 4 rst, 5 still open
+ *   --rate BPS  (stream) send at most BPS bytes per second per connection
+ *           SIGUSR1 (stream): stop generating data (the -n bytes not sent
+ *           yet are dropped), FIN, and finish as usual: with --expect-echo
+ *           what was sent is still checked against what came back
+ *   --loop SECS  load: -c CONNS threads, each opening stream connections
+ *           one after the other for SECS seconds (-n BYTES each, checked
+ *           with --expect-echo etc., --interval MS pause between them;
+ *           0 by default).  Prints
+ *             loop conns=N ok=N failed=N refused=N reset=N timeout=N
+ *                  mismatch=N other=N ms=T
+ *           and one "fail I end ... ms T" line for each of the first 20
+ *           failures (I = ms since start); exit 0 when none failed, else
+ *           the first failure's status.  SIGUSR1 ends the loop early
+ *           (each thread finishes its connection first).
  *   --gen N SEED  print the SHA-256 of gen(SEED)'s first N bytes; no network
  */
 #include <fcntl.h>
@@ -59,6 +73,8 @@ static const char		*greeting;
 static int			expect_echo;
 static int			expect_reply_hash;
 static int64_t			expect_recv = -1;
+static uint64_t			rate;		/* --rate, bytes/s; 0 = off */
+static int			run_mode_stream;	/* SIGUSR1 stops sending */
 
 struct conn {
 	int		idx;
@@ -226,6 +242,16 @@ read_greeting(struct conn *c, uint8_t *buf)
 	return 0;
 }
 
+/* SIGUSR1: end --loop, or stop sending in stream mode. */
+static volatile sig_atomic_t	loop_stop;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	loop_stop = 1;
+}
+
 /* The stream mode's connection: full duplex with poll(2). */
 static void *
 stream_main(void *arg)
@@ -258,9 +284,11 @@ stream_main(void *arg)
 		c->reply[0] = '\0';
 	}
 	for (;;) {
-		int rev;
+		int rev, wait;
 		short ev = 0;
 
+		if (loop_stop && run_mode_stream)
+			left = 0;
 		if (txoff == txlen && left > 0) {
 			txlen = left < BUFSZ ? (size_t)left : BUFSZ;
 			gen_fill(&g, tx, txlen);
@@ -289,9 +317,18 @@ stream_main(void *arg)
 			break;
 		if (!eof)
 			ev |= POLLIN;
-		if (txoff < txlen && (!after_eof || eof))
-			ev |= POLLOUT;
-		rev = wait_fd(c->fd, ev, -1);
+		wait = -1;
+		if (txoff < txlen && (!after_eof || eof)) {
+			int64_t el = now_ms() - start;
+
+			if (rate == 0 || c->sent < rate * (uint64_t)el / 1000)
+				ev |= POLLOUT;
+			else
+				wait = 10;	/* paced: look again soon */
+		}
+		rev = wait_fd(c->fd, ev, wait);
+		if (rev == 0 && wait != -1 && left_ms() > 0)
+			continue;
 		if (rev == 0) {
 			c->rc = RC_TIMEOUT;
 			c->end = "timeout";
@@ -307,7 +344,13 @@ stream_main(void *arg)
 		}
 		if ((rev & (POLLOUT | POLLERR)) && txoff < txlen &&
 		    (!after_eof || eof)) {
-			ssize_t w = write(c->fd, tx + txoff, txlen - txoff);
+			size_t k = txlen - txoff;
+			ssize_t w;
+
+			/* Paced: small writes so the rate stays smooth. */
+			if (rate != 0 && k > 4096)
+				k = 4096;
+			w = write(c->fd, tx + txoff, k);
 
 			if (w == -1) {
 				if (errno != EAGAIN && errno != EINTR) {
@@ -377,6 +420,77 @@ run_stream(int nconns)
 			rc = c->rc;
 	}
 	return rc;
+}
+
+/* --loop: the counters shared by the load threads. */
+static struct {
+	pthread_mutex_t	lock;
+	int64_t		until;		/* stop opening connections then */
+	long		conns, ok, byrc[RC_ERROR + 1];
+	int		first_rc, nlogged;
+} load = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, { 0 }, RC_OK, 0 };
+
+static void *
+loop_main(void *arg)
+{
+	struct conn c;
+	int idx = *(int *)arg, interval = *((int *)arg + 1);
+	long n = 0;
+
+	while (!loop_stop && now_ms() < load.until && left_ms() > 0) {
+		memset(&c, 0, sizeof(c));
+		/* Distinct data per connection: thread and round in the seed. */
+		c.idx = idx + 1000 * (int)(n++ % 1000000);
+		stream_main(&c);
+		pthread_mutex_lock(&load.lock);
+		load.conns++;
+		if (c.rc == RC_OK)
+			load.ok++;
+		else {
+			load.byrc[c.rc]++;
+			if (load.first_rc == RC_OK)
+				load.first_rc = c.rc;
+			if (load.nlogged++ < 20)
+				printf("fail %lld end %s sent %llu recv %llu "
+				    "ms %lld rc %d\n",
+				    (long long)(now_ms() - t0), c.end,
+				    (unsigned long long)c.sent,
+				    (unsigned long long)c.recv,
+				    (long long)c.ms, c.rc);
+		}
+		pthread_mutex_unlock(&load.lock);
+		if (interval > 0)
+			sleep_ms(interval);
+	}
+	return NULL;
+}
+
+static int
+run_loop(int secs, int nthreads, int interval)
+{
+	static int args[MAX_CONNS][2];
+	pthread_t th[MAX_CONNS];
+	long failed;
+	int i;
+
+	load.until = now_ms() + (int64_t)secs * 1000;
+	for (i = 0; i < nthreads; i++) {
+		args[i][0] = i;
+		args[i][1] = interval;
+		if (pthread_create(&th[i], NULL, loop_main, args[i]) != 0)
+			die(RC_ERROR, "tclient: pthread_create failed");
+	}
+	for (i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	failed = load.conns - load.ok;
+	printf("loop conns=%ld ok=%ld failed=%ld refused=%ld reset=%ld "
+	    "timeout=%ld mismatch=%ld other=%ld ms=%lld\n", load.conns, load.ok,
+	    failed, load.byrc[RC_REFUSED], load.byrc[RC_RESET],
+	    load.byrc[RC_TIMEOUT], load.byrc[RC_MISMATCH],
+	    load.byrc[RC_ERROR], (long long)(now_ms() - t0));
+	if (load.conns == 0)
+		return RC_ERROR;
+	return load.first_rc;
 }
 
 /* Sequential connections; each reply's first line is an id. */
@@ -571,10 +685,12 @@ usage(void)
 	    "usage: tclient [-T MS] [--connect-timeout MS] ADDR  (stream)\n"
 	    "         [-c CONNS] [-n BYTES] [-s SEED] [--no-shut] [--after-eof]\n"
 	    "         [--greeting TEXT] [--expect-echo] [--expect-recv N]\n"
-	    "         [--expect-reply-hash] [--rst-after-echo]\n"
+	    "         [--expect-reply-hash] [--rst-after-echo] [--rate BPS]\n"
 	    "       tclient [-T MS] --seq COUNT [--show K] ADDR\n"
 	    "       tclient [-T MS] --ping K [--interval MS] ADDR\n"
 	    "       tclient [-T MS] --hold MS ADDR\n"
+	    "       tclient [-T MS] --loop SECS [-c THREADS] [--interval MS]\n"
+	    "         [-n BYTES] [--expect-echo] ... ADDR\n"
 	    "       tclient --gen N SEED\n");
 	exit(RC_USAGE);
 }
@@ -582,8 +698,8 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	long seq = -1, ping = -1;
-	int show = 20, interval = 200, hold = -1, conns = 1, i, rc;
+	long seq = -1, ping = -1, loop = -1;
+	int show = 20, interval = -1, hold = -1, conns = 1, i, rc;
 	int timeout = 30000;
 
 	t0 = now_ms();
@@ -623,6 +739,10 @@ main(int argc, char **argv)
 			ping = (long)parse_u64(argv[++i], "count");
 		else if (strcmp(a, "--interval") == 0 && more >= 1)
 			interval = (int)parse_u64(argv[++i], "interval");
+		else if (strcmp(a, "--loop") == 0 && more >= 1)
+			loop = (long)parse_u64(argv[++i], "seconds");
+		else if (strcmp(a, "--rate") == 0 && more >= 1)
+			rate = parse_u64(argv[++i], "rate");
 		else if (strcmp(a, "--hold") == 0 && more >= 1)
 			hold = (int)parse_u64(argv[++i], "hold");
 		else if (strcmp(a, "--gen") == 0 && more >= 2) {
@@ -654,15 +774,20 @@ main(int argc, char **argv)
 	if (parse_addr(dsttext, &dst, &dstlen) == -1)
 		die(RC_USAGE, "tclient: bad address %s", dsttext);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, on_usr1);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	deadline = t0 + timeout;
 	if (seq >= 0)
 		rc = run_seq(seq, show);
 	else if (ping >= 0)
-		rc = run_ping(ping, interval);
+		rc = run_ping(ping, interval < 0 ? 200 : interval);
+	else if (loop >= 0)
+		rc = run_loop((int)loop, conns, interval < 0 ? 0 : interval);
 	else if (hold >= 0)
 		rc = run_hold(hold);
-	else
+	else {
+		run_mode_stream = 1;
 		rc = run_stream(conns);
+	}
 	return rc;
 }
