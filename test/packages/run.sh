@@ -379,6 +379,13 @@ is_system_user() {
 check "lb4 is a system user (uid < 1000) without a login shell" is_system_user
 check "lb4 -t -c /etc/lb4/lb4.conf passes" \
     in_root /usr/sbin/lb4 -t -c /etc/lb4/lb4.conf
+version_matches() {
+	local v
+	v=$(in_root /usr/sbin/lb4 -V)
+	echo "lb4 -V: $v"
+	[ "$v" = "lb4 $VERSION" ]
+}
+check "lb4 -V says the package's version ($VERSION)" version_matches
 missing=
 for f in /usr/sbin/lb4 /usr/sbin/lb4ctl /etc/lb4/lb4.conf \
     /lib/systemd/system/lb4.service /usr/lib/lb4/vrrp-hooks/mark-down \
