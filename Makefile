@@ -119,8 +119,10 @@ install: all
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
-	# Examples: the keepalived configs and drop-in, the nftables ruleset.
-	for f in etc/keepalived etc/nftables* etc/*.nft; do [ -e "$$f" ] && \
+	# Examples: the keepalived configs and drop-in, the nftables ruleset,
+	# lb4.conf for a pair node.
+	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf; do \
+	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
 	    || exit 1; done
