@@ -55,6 +55,7 @@ struct side {
 	unsigned	 readable:1;	/* until read says EAGAIN */
 	unsigned	 writable:1;	/* until write says EAGAIN */
 	unsigned	 eof:1;		/* read returned 0 */
+	unsigned	 hup:1;		/* epoll saw RDHUP/HUP/ERR: read to EOF */
 	unsigned	 shut:1;	/* we sent SHUT_WR to this socket */
 };
 
@@ -146,6 +147,7 @@ side_init(struct side *s, int kind, int fd, struct conn *c)
 	s->readable = 0;
 	s->writable = 1;
 	s->eof = 0;
+	s->hup = 0;
 	s->shut = 0;
 }
 
@@ -280,6 +282,13 @@ flow_read_copy(struct worker *w, struct flow *f, struct side *src,
 		return n;
 	if (n == WORKER_SCRATCH && LOAD(&w->rt->splice))
 		f->bulk = 1;
+	/*
+	 * A short read emptied the socket: with edge triggering, new bytes
+	 * raise a new event, so the recv() that would say EAGAIN is saved.
+	 * Not once a FIN was signalled: that event is spent, read to EOF.
+	 */
+	if (n < WORKER_SCRATCH && !src->hup)
+		src->readable = 0;
 	sent = send(dst->fd, w->scratch, (size_t)n, MSG_NOSIGNAL);
 	if (sent == -1) {
 		if (errno != EAGAIN)
@@ -321,7 +330,12 @@ flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
 		}
 		if (src->eof) {
 			if (!dst->shut) {
-				(void)shutdown(dst->fd, SHUT_WR);
+				/* The other way is over too: close() sends the
+				 * FIN, so save the shutdown() call. */
+				if (!(dst->eof && src->shut &&
+				    !flow_pending(f == &c->up ? &c->down :
+				    &c->up)))
+					(void)shutdown(dst->fd, SHUT_WR);
 				dst->shut = 1;
 			}
 			return 0;
@@ -634,6 +648,8 @@ side_event(struct side *s, uint32_t events)
 {
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->readable = 1;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->hup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		s->writable = 1;
 }
