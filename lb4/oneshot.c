@@ -92,7 +92,9 @@ client_read(struct client *c)
 		}
 		c->inlen += (size_t)n;
 		c->in[c->inlen] = '\0';
-		if (strstr(c->in, c->os->terminator) != NULL)
+		/* memmem: a NUL in the request must not hide its end. */
+		if (memmem(c->in, c->inlen, c->os->terminator,
+		    strlen(c->os->terminator)) != NULL)
 			break;
 		if (c->inlen == REQUEST_MAX) {
 			text_printf(&c->reply, "error: request too long\n");
