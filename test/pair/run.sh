@@ -44,6 +44,7 @@
 #                        split-brain
 #   PAIR_LB4, PAIR_LB4CTL  binaries (default build/lb4, build/lb4ctl)
 #   PAIR_OUT=DIR         results and logs (default build/pair)
+#   PAIR_NO_INSTALL=1    do not apt-get install a missing keepalived/nftables
 # Ends with "N passed, N failed, N skipped".
 
 set -u
@@ -104,6 +105,15 @@ skip_all() {
 }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces, keepalived)"
+# keepalived and nftables are test dependencies (make deps); install them
+# here too when they are missing, as root on Debian, unless PAIR_NO_INSTALL.
+if { ! command -v keepalived || ! command -v nft; } >/dev/null 2>&1 &&
+    [ -z "${PAIR_NO_INSTALL-}" ] && command -v apt-get >/dev/null 2>&1; then
+	echo "installing keepalived and nftables (apt-get)"
+	apt-get install -y -q keepalived nftables >/dev/null 2>&1 ||
+	    { apt-get update -q >/dev/null 2>&1 &&
+	      apt-get install -y -q keepalived nftables >/dev/null 2>&1; }
+fi
 for c in ip keepalived nft setpriv; do
 	command -v $c >/dev/null 2>&1 ||
 	    skip_all "$c not installed (apt-get install keepalived nftables iproute2 util-linux)"
@@ -418,13 +428,14 @@ states_ok() {
 }
 
 # window FILE TARGET FROM_US TO_US: attempts started in [FROM, TO):
-# "N FAILED DELAYED GAP_MS NODES INFLIGHT".  FAILED: refused, reset, or no
+# "N FAILED DELAYED GAP_MS NODES INFLIGHT WAIT_MS".  FAILED: refused, reset, or no
 # answer within 3 s (-w).  INFLIGHT: the part of FAILED that had connected
 # and was then reset or closed (a connection that straddled a VIP move).  DELAYED: answered, but after more than SLOW_US (a SYN
 # lost and retransmitted, as a real client would).  GAP_MS: from the first
 # failed or delayed attempt to the first prompt success after the last one
 # (-1: never recovered; 0: none).  NODES: who served the successes (a, b:
-# from the back address the server saw).
+# from the back address the server saw).  WAIT_MS: the longest a successful
+# attempt waited (about 1000 after a lost SYN).
 SLOW_US=300000
 window() {
 	awk -v tgt="$2" -v from="$3" -v to="$4" '
@@ -434,7 +445,7 @@ window() {
 	$4 == "stopped" { next }	# still in flight when the probe stopped
 	{ t[n] = $1; ok[n] = $2; lat[n] = $3; who[n] = $4; n++ }
 	END {
-		ff = -1; lf = -1; nf = 0; nd = 0; ni = 0; nodes = ""
+		ff = -1; lf = -1; nf = 0; nd = 0; ni = 0; nodes = ""; wmax = 0
 		for (i = 0; i < n; i++) {
 			badi = !ok[i] || lat[i] > slow
 			if (!ok[i]) nf++
@@ -442,6 +453,7 @@ window() {
 			else if (lat[i] > slow) nd++
 			if (badi) { if (ff < 0) ff = t[i]; lf = t[i] }
 			if (ok[i]) {
+				if (lat[i] > wmax) wmax = lat[i]
 				split(who[i], w, "/")
 				c = w[1] == ba ? "a" : (w[1] == bb ? "b" : "?")
 				if (index(nodes, c) == 0) nodes = nodes c
@@ -455,7 +467,8 @@ window() {
 					gap = int((t[i] - ff) / 1000); break
 				}
 		}
-		printf "%d %d %d %d %s %d\n", n, nf, nd, gap, nodes == "" ? "-" : nodes, ni
+		printf "%d %d %d %d %s %d %d\n", n, nf, nd, gap,
+		    nodes == "" ? "-" : nodes, ni, int(wmax / 1000)
 	}'
 }
 # served_by FILE TARGET FROM_US TO_US: nodes that served successes
@@ -516,8 +529,8 @@ run_steady() {	# run_steady PROFILE RUN
 	[ "$run" = 1 ] && firewall_checks "$prof/steady"
 	t1=$(now_us)
 	stop_probe
-	read -r n1 f1 d1 _ nodes1 _ <<<"$(window "$f" 0 "$t0" "$t1")"
-	read -r n2 f2 d2 _ nodes2 _ <<<"$(window "$f" 1 "$t0" "$t1")"
+	read -r n1 f1 d1 _ nodes1 _ _ <<<"$(window "$f" 0 "$t0" "$t1")"
+	read -r n2 f2 d2 _ nodes2 _ _ <<<"$(window "$f" 1 "$t0" "$t1")"
 	c=$(cuts "$f" 0 "$t1")
 	record steady "$prof" 0 $((f1 + f2)) $((d1 + d2)) 0 0 0 "$c" "attempts=$((n1 + n2))"
 	[ "$f1" -eq 0 ] && [ "$f2" -eq 0 ] && [ "$n1" -gt 100 ] && [ "$n2" -gt 100 ] &&
@@ -568,7 +581,7 @@ moved_split-brain() { both_everywhere; }
 
 run_fault() {	# run_fault SCENARIO PROFILE RUN
 	local s=$1 prof=$2 run=$3 f t_moved t_heal t_back t_end detect=- conv=-
-	local n1 f1 d1 g1 nodes1 n2 f2 d2 bf1 bd1 bi1 bf2 bd2 bi2 c notes target
+	local n1 f1 d1 g1 nodes1 w1 n2 f2 d2 bf1 bd1 bi1 bf2 bd2 bi2 c notes target
 	local tag="$2/$1#$3"
 	f=$T/$prof.$s.$run.probe
 	start_probe "$f"
@@ -598,12 +611,12 @@ run_fault() {	# run_fault SCENARIO PROFILE RUN
 	stop_probe
 	# Failover: from just before the fault until the repair.  Failback:
 	# from the repair to the end.
-	read -r n1 f1 d1 g1 nodes1 _ <<<"$(window "$f" 0 $((T_FAULT - 600000)) "$t_heal")"
-	read -r n2 f2 d2 _ _ _ <<<"$(window "$f" 1 $((T_FAULT - 600000)) "$t_heal")"
-	read -r _ bf1 bd1 _ _ bi1 <<<"$(window "$f" 0 "$t_heal" "$t_end")"
-	read -r _ bf2 bd2 _ _ bi2 <<<"$(window "$f" 1 "$t_heal" "$t_end")"
+	read -r n1 f1 d1 g1 nodes1 _ w1 <<<"$(window "$f" 0 $((T_FAULT - 600000)) "$t_heal")"
+	read -r n2 f2 d2 _ _ _ _ <<<"$(window "$f" 1 $((T_FAULT - 600000)) "$t_heal")"
+	read -r _ bf1 bd1 _ _ bi1 _ <<<"$(window "$f" 0 "$t_heal" "$t_end")"
+	read -r _ bf2 bd2 _ _ bi2 _ <<<"$(window "$f" 1 "$t_heal" "$t_end")"
 	c=$(cuts "$f" 0 "$t_end")
-	notes="moved=$(((t_moved - T_FAULT) / 1000))ms home=$(((t_back - t_heal) / 1000))ms"
+	notes="moved=$(((t_moved - T_FAULT) / 1000))ms wait_max=${w1}ms home=$(((t_back - t_heal) / 1000))ms"
 	[ "$detect" != - ] && notes="$notes detect=${detect}ms"
 	[ "$conv" != - ] && notes="$notes converge=${conv}ms"
 	[ "$s" = split-brain ] && notes="$notes vip2_failed=$f2"
@@ -645,8 +658,8 @@ run_fault() {	# run_fault SCENARIO PROFILE RUN
 			bad "$tag: states A VI_1=$(last_state a VI_1) VI_2=$(last_state a VI_2), B VI_1=$(last_state b VI_1) VI_2=$(last_state b VI_2)"
 		fi
 		# Once healed, every new connection works.
-		read -r _ bf1 _ _ _ _ <<<"$(window "$f" 0 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
-		read -r _ bf2 _ _ _ _ <<<"$(window "$f" 1 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
+		read -r _ bf1 _ _ _ _ _ <<<"$(window "$f" 0 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
+		read -r _ bf2 _ _ _ _ _ <<<"$(window "$f" 1 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
 		[ "$bf1" -eq 0 ] && [ "$bf2" -eq 0 ] &&
 		    ok "$tag: after healing, no failed connection" ||
 		    bad "$tag: after healing, $bf1 failed on VIP1, $bf2 on VIP2"
