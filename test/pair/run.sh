@@ -428,14 +428,15 @@ states_ok() {
 }
 
 # window FILE TARGET FROM_US TO_US: attempts started in [FROM, TO):
-# "N FAILED DELAYED GAP_MS NODES INFLIGHT WAIT_MS".  FAILED: refused, reset, or no
+# "N FAILED DELAYED GAP_MS NODES INFLIGHT WAIT_MS T_OK".  FAILED: refused, reset, or no
 # answer within 3 s (-w).  INFLIGHT: the part of FAILED that had connected
 # and was then reset or closed (a connection that straddled a VIP move).  DELAYED: answered, but after more than SLOW_US (a SYN
 # lost and retransmitted, as a real client would).  GAP_MS: from the first
 # failed or delayed attempt to the first prompt success after the last one
 # (-1: never recovered; 0: none).  NODES: who served the successes (a, b:
 # from the back address the server saw).  WAIT_MS: the longest a successful
-# attempt waited (about 1000 after a lost SYN).
+# attempt waited (about 1000 after a lost SYN).  T_OK: start of the prompt
+# success that ended the gap (us, 0 when none).
 SLOW_US=300000
 window() {
 	awk -v tgt="$2" -v from="$3" -v to="$4" '
@@ -459,16 +460,17 @@ window() {
 				if (index(nodes, c) == 0) nodes = nodes c
 			}
 		}
-		gap = 0
+		gap = 0; tok = 0
 		if (ff >= 0) {
 			gap = -1
 			for (i = 0; i < n; i++)
 				if (ok[i] && lat[i] <= slow && t[i] > lf) {
-					gap = int((t[i] - ff) / 1000); break
+					gap = int((t[i] - ff) / 1000); tok = t[i]
+					break
 				}
 		}
-		printf "%d %d %d %d %s %d %d\n", n, nf, nd, gap,
-		    nodes == "" ? "-" : nodes, ni, int(wmax / 1000)
+		printf "%d %d %d %d %s %d %d %.0f\n", n, nf, nd, gap,
+		    nodes == "" ? "-" : nodes, ni, int(wmax / 1000), tok
 	}'
 }
 # served_by FILE TARGET FROM_US TO_US: nodes that served successes
@@ -581,7 +583,7 @@ moved_split-brain() { both_everywhere; }
 
 run_fault() {	# run_fault SCENARIO PROFILE RUN
 	local s=$1 prof=$2 run=$3 f t_moved t_heal t_back t_end detect=- conv=-
-	local n1 f1 d1 g1 nodes1 w1 n2 f2 d2 bf1 bd1 bi1 bf2 bd2 bi2 c notes target
+	local n1 f1 d1 g1 nodes1 w1 tok1 post n2 f2 d2 bf1 bd1 bi1 bf2 bd2 bi2 c notes target
 	local tag="$2/$1#$3"
 	f=$T/$prof.$s.$run.probe
 	start_probe "$f"
@@ -611,13 +613,13 @@ run_fault() {	# run_fault SCENARIO PROFILE RUN
 	stop_probe
 	# Failover: from just before the fault until the repair.  Failback:
 	# from the repair to the end.
-	read -r n1 f1 d1 g1 nodes1 _ w1 <<<"$(window "$f" 0 $((T_FAULT - 600000)) "$t_heal")"
+	read -r n1 f1 d1 g1 nodes1 _ w1 tok1 <<<"$(window "$f" 0 $((T_FAULT - 600000)) "$t_heal")"
 	read -r n2 f2 d2 _ _ _ _ <<<"$(window "$f" 1 $((T_FAULT - 600000)) "$t_heal")"
 	read -r _ bf1 bd1 _ _ bi1 _ <<<"$(window "$f" 0 "$t_heal" "$t_end")"
 	read -r _ bf2 bd2 _ _ bi2 _ <<<"$(window "$f" 1 "$t_heal" "$t_end")"
 	c=$(cuts "$f" 0 "$t_end")
 	notes="moved=$(((t_moved - T_FAULT) / 1000))ms wait_max=${w1}ms home=$(((t_back - t_heal) / 1000))ms"
-	[ "$detect" != - ] && notes="$notes detect=${detect}ms"
+	[ "$detect" != - ] && notes="$notes detect=${detect}ms after_detect=$(((tok1 - T_FAULT) / 1000 - detect))ms"
 	[ "$conv" != - ] && notes="$notes converge=${conv}ms"
 	[ "$s" = split-brain ] && notes="$notes vip2_failed=$f2"
 	record "$s" "$prof" "$g1" "$((f1 + f2))" "$((d1 + d2))" \
@@ -630,10 +632,28 @@ run_fault() {	# run_fault SCENARIO PROFILE RUN
 	keepalived-kill|node-down) target=${TARGET_NODE[$prof]} ;;
 	*) target= ;;
 	esac
+	if [ "$s" = unhealthy ]; then
+		# The target is for the pair: from lb4 declaring itself
+		# unhealthy (health file 1, seen by polling every 20 ms) to
+		# VIP1 served by B.  lb4's own detection is bounded apart.
+		post=-1
+		[ "$detect" != - ] && [ "$tok1" -gt 0 ] &&
+		    post=$(((tok1 - T_FAULT) / 1000 - detect))
+		[ "$detect" != - ] && [ "$detect" -le 1000 ] &&
+		    ok "$tag: lb4 noticed its servers gone after $detect ms (<= 1000 ms)" ||
+		    bad "$tag: lb4 did not notice its servers gone within 1 s (detect=$detect)"
+		[ "$post" -ge 0 ] && [ "$post" -le "$target" ] &&
+		    ok "$tag: VIP1 served again $post ms after lb4 said unhealthy (<= $target ms; client gap $g1 ms)" ||
+		    bad "$tag: VIP1 served again $post ms after lb4 said unhealthy (> $target ms; client gap $g1 ms)"
+		target=
+	fi
 	if [ -n "$target" ]; then
 		[ "$g1" -ge 0 ] && [ "$g1" -le "$target" ] &&
 		    ok "$tag: VIP1 gap $g1 ms <= $target ms" ||
 		    bad "$tag: VIP1 gap $g1 ms > target $target ms"
+	fi
+	case $s in lb4-kill|unhealthy) target=1 ;; esac
+	if [ -n "$target" ]; then
 		[ "$nodes1" = ab ] || [ "$s" = keepalived-kill ] &&
 		    ok "$tag: VIP1 served by A, then by B" ||
 		    bad "$tag: VIP1 served by '$nodes1' (want a then b)"
