@@ -521,6 +521,46 @@ firewall_checks() {
 	[ "$r" -ge 1 ] && ok "$1: VRRP accept rule loaded" || bad "$1: no VRRP rule in A's ruleset"
 }
 
+# rogue PROFILE [control]: a host on the segment that is not the peer
+# (the client) claims both VRIDs with priority 254.  The firewall must keep
+# it out: both VIPs stay home.  "control" first removes A's ruleset to show
+# that the same adverts do take VIP1 from A without it.
+rogue() {
+	local prof=$1 cs=100
+	[ "$prof" = fast ] && cs=10
+	rogue_send() {
+		local p
+		nsx "$NS_C" "$PAIRTOOL" vrrp -s $CLIENT -r 51 -p 254 -a $VIP1 \
+		    -c $cs -n 20 -i 50 &
+		p=$!
+		nsx "$NS_C" "$PAIRTOOL" vrrp -s $CLIENT -r 52 -p 254 -a $VIP2 \
+		    -c $cs -n 20 -i 50
+		wait $p
+	}
+	if [ "${2-}" = control ]; then
+		nsx "$NS_a" nft delete table inet lb4
+		rogue_send
+		if wait_until 2000 eval '! vip1_has a'; then
+			ok "$prof: control: without A's firewall, a rogue VRRP router takes VIP1 from A"
+		else
+			bad "$prof: control: the forged adverts did not move VIP1 (the rogue check below proves nothing)"
+		fi
+		nsx "$NS_a" nft -f "$T/a/lb4.nft" || bad "$prof: cannot reload A's ruleset"
+		if wait_until 60000 steady; then
+			ok "$prof: control: VIP1 home again once the rogue is silent"
+		else
+			bad "$prof: control: VIP1 not home after the rogue (VIP1 on '$(holders $VIP1)')"
+		fi
+		return
+	fi
+	rogue_send
+	if home && sleep 1 && home; then
+		ok "$prof: VRRP from a host that is not the peer is dropped (VIPs stayed home)"
+	else
+		bad "$prof: a rogue VRRP router moved a VIP (VIP1 on '$(holders $VIP1)', VIP2 on '$(holders $VIP2)')"
+	fi
+}
+
 run_steady() {	# run_steady PROFILE RUN
 	local prof=$1 run=$2 f t0 t1 c tag="$1/steady#$2"
 	local n1 f1 d1 nodes1 n2 f2 d2 nodes2
@@ -787,6 +827,10 @@ for prof in $PROFILES; do
 	else
 		bad "$prof: notify events: A VI_1=$(last_state a VI_1) VI_2=$(last_state a VI_2), B VI_1=$(last_state b VI_1) VI_2=$(last_state b VI_2)"
 	fi
+	if [ "$prof" = "${PROFILES%% *}" ]; then
+		rogue "$prof" control
+	fi
+	rogue "$prof"
 	for run in $(seq "$RUNS"); do
 		for s in $SCENARIOS; do
 			if ! wait_until 60000 steady; then
