@@ -1,4 +1,6 @@
 #!/bin/bash
+# ok() and bad() always return 0, so "test && ok || bad" is safe here.
+# shellcheck disable=SC2015
 # test/pair/run.sh: the two-node pair test (make check-pair).
 #
 # Builds, in network namespaces it creates and deletes, the picture of SPEC
