@@ -22,6 +22,12 @@
  *	One attempt.  -q: connect only.  -H: send an HTTP GET and print the
  *	reply.  Exit 0 on success, 1 on refusal or timeout.
  *
+ *   pairtool vrrp -s SRC -r VRID -p PRIO -a VIP [-c CS] [-n COUNT] [-i MS]
+ *	Sends COUNT (default 20) forged VRRPv3 adverts, one every MS (default
+ *	50), from SRC to 224.0.0.18 claiming VRID with priority PRIO for VIP
+ *	and an advert interval of CS centiseconds (default 100): a rogue
+ *	router, to show the firewall keeps it out.
+ *
  * Times are CLOCK_REALTIME microseconds so that the test script's
  * `date +%s%N` marks line up with them.  Every loop is bounded in time.
  */
@@ -618,6 +624,98 @@ one_connect(int argc, char **argv)
 	return got > 0 ? 0 : 1;
 }
 
+/* ---- vrrp ----------------------------------------------------------- */
+
+static uint16_t
+cksum(const void *data, size_t len, uint32_t sum)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)(p[0] << 8 | p[1]);
+	if (len == 1)
+		sum += (uint32_t)(p[0] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static int
+vrrp(int argc, char **argv)
+{
+	struct in_addr src = { 0 }, vip = { 0 }, grp;
+	struct sockaddr_in dst;
+	uint8_t pkt[12], pseudo[12 + sizeof(pkt)];
+	int opt, fd, ttl = 255, vrid = 0, prio = 0, count = 20, ms = 50, i;
+	int cs = 100;
+	uint16_t c;
+
+	while ((opt = getopt(argc, argv, "s:r:p:a:c:n:i:")) != -1) {
+		switch (opt) {
+		case 's': inet_pton(AF_INET, optarg, &src); break;
+		case 'r': vrid = atoi(optarg); break;
+		case 'p': prio = atoi(optarg); break;
+		case 'a': inet_pton(AF_INET, optarg, &vip); break;
+		case 'c': cs = atoi(optarg); break;
+		case 'n': count = atoi(optarg); break;
+		case 'i': ms = atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (src.s_addr == 0 || vip.s_addr == 0 || vrid < 1 || vrid > 255 ||
+	    prio < 1 || prio > 255 || cs < 1 || cs > 4095) {
+		fprintf(stderr, "vrrp: usage: vrrp -s SRC -r VRID -p PRIO "
+		    "-a VIP [-c CS] [-n COUNT] [-i MS]\n");
+		return 2;
+	}
+	inet_pton(AF_INET, "224.0.0.18", &grp);
+	/* RFC 5798 5.1: version 3, type 1; one IPv4 address. */
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 0x31;
+	pkt[1] = (uint8_t)vrid;
+	pkt[2] = (uint8_t)prio;
+	pkt[3] = 1;
+	pkt[4] = (uint8_t)(cs >> 8);
+	pkt[5] = (uint8_t)cs;
+	memcpy(pkt + 8, &vip, 4);
+	/* Checksum over the IPv4 pseudo-header and the message. */
+	memcpy(pseudo, &src, 4);
+	memcpy(pseudo + 4, &grp, 4);
+	pseudo[8] = 0;
+	pseudo[9] = 112;
+	pseudo[10] = 0;
+	pseudo[11] = sizeof(pkt);
+	memcpy(pseudo + 12, pkt, sizeof(pkt));
+	c = cksum(pseudo, sizeof(pseudo), 0);
+	pkt[6] = (uint8_t)(c >> 8);
+	pkt[7] = (uint8_t)c;
+
+	if ((fd = socket(AF_INET, SOCK_RAW, 112)) == -1) {
+		perror("vrrp: socket");
+		return 1;
+	}
+	setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+	setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &src, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_addr = src;
+	if (bind(fd, (struct sockaddr *)&dst, sizeof(dst)) == -1) {
+		perror("vrrp: bind");
+		return 1;
+	}
+	dst.sin_addr = grp;
+	for (i = 0; i < count && !stop; i++) {
+		if (sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&dst,
+		    sizeof(dst)) == -1) {
+			perror("vrrp: sendto");
+			return 1;
+		}
+		usleep((useconds_t)ms * 1000);
+	}
+	close(fd);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -629,7 +727,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		fprintf(stderr, "usage: pairtool serve|probe|connect ...\n");
+		fprintf(stderr, "usage: pairtool serve|probe|connect|vrrp ...\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "serve") == 0)
@@ -638,6 +736,8 @@ main(int argc, char **argv)
 		return probe(argc - 1, argv + 1);
 	if (strcmp(argv[1], "connect") == 0)
 		return one_connect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "vrrp") == 0)
+		return vrrp(argc - 1, argv + 1);
 	fprintf(stderr, "pairtool: unknown command %s\n", argv[1]);
 	return 2;
 }

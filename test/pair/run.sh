@@ -1,4 +1,6 @@
 #!/bin/bash
+# ok() and bad() always return 0, so "test && ok || bad" is safe here.
+# shellcheck disable=SC2015
 # test/pair/run.sh: the two-node pair test (make check-pair).
 #
 # Builds, in network namespaces it creates and deletes, the picture of SPEC
@@ -44,6 +46,7 @@
 #                        split-brain
 #   PAIR_LB4, PAIR_LB4CTL  binaries (default build/lb4, build/lb4ctl)
 #   PAIR_OUT=DIR         results and logs (default build/pair)
+#   PAIR_NO_INSTALL=1    do not apt-get install a missing keepalived/nftables
 # Ends with "N passed, N failed, N skipped".
 
 set -u
@@ -104,6 +107,15 @@ skip_all() {
 }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces, keepalived)"
+# keepalived and nftables are test dependencies (make deps); install them
+# here too when they are missing, as root on Debian, unless PAIR_NO_INSTALL.
+if { ! command -v keepalived || ! command -v nft; } >/dev/null 2>&1 &&
+    [ -z "${PAIR_NO_INSTALL-}" ] && command -v apt-get >/dev/null 2>&1; then
+	echo "installing keepalived and nftables (apt-get)"
+	apt-get install -y -q keepalived nftables >/dev/null 2>&1 ||
+	    { apt-get update -q >/dev/null 2>&1 &&
+	      apt-get install -y -q keepalived nftables >/dev/null 2>&1; }
+fi
 for c in ip keepalived nft setpriv; do
 	command -v $c >/dev/null 2>&1 ||
 	    skip_all "$c not installed (apt-get install keepalived nftables iproute2 util-linux)"
@@ -197,7 +209,7 @@ cleanup() {
 	[ "$left" -eq 0 ] || echo "WARNING: $left namespaces left: $(ip netns list | grep "^$P-")"
 }
 trap cleanup EXIT
-trap 'echo "interrupted"; exit 130' INT TERM
+trap 'bad "interrupted"; summary; exit 130' INT TERM
 
 now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 
@@ -418,12 +430,15 @@ states_ok() {
 }
 
 # window FILE TARGET FROM_US TO_US: attempts started in [FROM, TO):
-# "N FAILED DELAYED GAP_MS NODES".  FAILED: refused, reset, or no answer
-# within 3 s (-w).  DELAYED: answered, but after more than SLOW_US (a SYN
+# "N FAILED DELAYED GAP_MS NODES INFLIGHT WAIT_MS T_OK".  FAILED: refused, reset, or no
+# answer within 3 s (-w).  INFLIGHT: the part of FAILED that had connected
+# and was then reset or closed (a connection that straddled a VIP move).  DELAYED: answered, but after more than SLOW_US (a SYN
 # lost and retransmitted, as a real client would).  GAP_MS: from the first
 # failed or delayed attempt to the first prompt success after the last one
 # (-1: never recovered; 0: none).  NODES: who served the successes (a, b:
-# from the back address the server saw).
+# from the back address the server saw).  WAIT_MS: the longest a successful
+# attempt waited (about 1000 after a lost SYN).  T_OK: start of the prompt
+# success that ended the gap (us, 0 when none).
 SLOW_US=300000
 window() {
 	awk -v tgt="$2" -v from="$3" -v to="$4" '
@@ -433,27 +448,31 @@ window() {
 	$4 == "stopped" { next }	# still in flight when the probe stopped
 	{ t[n] = $1; ok[n] = $2; lat[n] = $3; who[n] = $4; n++ }
 	END {
-		ff = -1; lf = -1; nf = 0; nd = 0; nodes = ""
+		ff = -1; lf = -1; nf = 0; nd = 0; ni = 0; nodes = ""; wmax = 0
 		for (i = 0; i < n; i++) {
 			badi = !ok[i] || lat[i] > slow
 			if (!ok[i]) nf++
+			if (!ok[i] && who[i] ~ /^(eof|reset|reply-timeout|write)$/) ni++
 			else if (lat[i] > slow) nd++
 			if (badi) { if (ff < 0) ff = t[i]; lf = t[i] }
 			if (ok[i]) {
+				if (lat[i] > wmax) wmax = lat[i]
 				split(who[i], w, "/")
 				c = w[1] == ba ? "a" : (w[1] == bb ? "b" : "?")
 				if (index(nodes, c) == 0) nodes = nodes c
 			}
 		}
-		gap = 0
+		gap = 0; tok = 0
 		if (ff >= 0) {
 			gap = -1
 			for (i = 0; i < n; i++)
 				if (ok[i] && lat[i] <= slow && t[i] > lf) {
-					gap = int((t[i] - ff) / 1000); break
+					gap = int((t[i] - ff) / 1000); tok = t[i]
+					break
 				}
 		}
-		printf "%d %d %d %d %s\n", n, nf, nd, gap, nodes == "" ? "-" : nodes
+		printf "%d %d %d %d %s %d %d %.0f\n", n, nf, nd, gap,
+		    nodes == "" ? "-" : nodes, ni, int(wmax / 1000), tok
 	}'
 }
 # served_by FILE TARGET FROM_US TO_US: nodes that served successes
@@ -462,18 +481,21 @@ cuts() {	# cuts FILE FROM_US TO_US: long-connection cuts in [FROM, TO)
 }
 
 # Per scenario|profile: space-separated values, one per run.
-declare -A GAPS=() FO_FAIL=() FO_DELAY=() FB_FAIL=() FB_DELAY=() CUTS=() NOTES=()
-# record SCENARIO PROFILE GAP FO_FAILED FO_DELAYED FB_FAILED FB_DELAYED CUTS NOTES
+declare -A GAPS=() FO_FAIL=() FO_DELAY=() FB_FAIL=() FB_INFL=() FB_DELAY=()
+declare -A CUTS=() NOTES=()
+# record SCENARIO PROFILE GAP FO_FAILED FO_DELAYED FB_FAILED FB_INFLIGHT
+#	 FB_DELAYED CUTS NOTES
 record() {
 	local k="$1|$2"
 	GAPS[$k]="${GAPS[$k]-} $3"
 	FO_FAIL[$k]=$((${FO_FAIL[$k]-0} + $4))
 	FO_DELAY[$k]=$((${FO_DELAY[$k]-0} + $5))
 	FB_FAIL[$k]=$((${FB_FAIL[$k]-0} + $6))
-	FB_DELAY[$k]=$((${FB_DELAY[$k]-0} + $7))
-	CUTS[$k]=$((${CUTS[$k]-0} + $8))
-	NOTES[$k]="${NOTES[$k]-} $9"
-	echo "$1 $2 gap_ms=$3 failover_failed=$4 failover_delayed=$5 failback_failed=$6 failback_delayed=$7 long_cuts=$8 $9" >>"$RESULTS"
+	FB_INFL[$k]=$((${FB_INFL[$k]-0} + $7))
+	FB_DELAY[$k]=$((${FB_DELAY[$k]-0} + $8))
+	CUTS[$k]=$((${CUTS[$k]-0} + $9))
+	NOTES[$k]="${NOTES[$k]-} ${10}"
+	echo "$1 $2 gap_ms=$3 failover_failed=$4 failover_delayed=$5 failback_failed=$6 failback_inflight=$7 failback_delayed=$8 long_cuts=$9 ${10}" >>"$RESULTS"
 }
 
 firewall_checks() {
@@ -501,6 +523,46 @@ firewall_checks() {
 	[ "$r" -ge 1 ] && ok "$1: VRRP accept rule loaded" || bad "$1: no VRRP rule in A's ruleset"
 }
 
+# rogue PROFILE [control]: a host on the segment that is not the peer
+# (the client) claims both VRIDs with priority 254.  The firewall must keep
+# it out: both VIPs stay home.  "control" first removes A's ruleset to show
+# that the same adverts do take VIP1 from A without it.
+rogue() {
+	local prof=$1 cs=100
+	[ "$prof" = fast ] && cs=10
+	rogue_send() {
+		local p
+		nsx "$NS_C" "$PAIRTOOL" vrrp -s $CLIENT -r 51 -p 254 -a $VIP1 \
+		    -c $cs -n 20 -i 50 &
+		p=$!
+		nsx "$NS_C" "$PAIRTOOL" vrrp -s $CLIENT -r 52 -p 254 -a $VIP2 \
+		    -c $cs -n 20 -i 50
+		wait $p
+	}
+	if [ "${2-}" = control ]; then
+		nsx "$NS_a" nft delete table inet lb4
+		rogue_send
+		if wait_until 2000 eval '! vip1_has a'; then
+			ok "$prof: control: without A's firewall, a rogue VRRP router takes VIP1 from A"
+		else
+			bad "$prof: control: the forged adverts did not move VIP1 (the rogue check below proves nothing)"
+		fi
+		nsx "$NS_a" nft -f "$T/a/lb4.nft" || bad "$prof: cannot reload A's ruleset"
+		if wait_until 60000 steady; then
+			ok "$prof: control: VIP1 home again once the rogue is silent"
+		else
+			bad "$prof: control: VIP1 not home after the rogue (VIP1 on '$(holders $VIP1)')"
+		fi
+		return
+	fi
+	rogue_send
+	if home && sleep 1 && home; then
+		ok "$prof: VRRP from a host that is not the peer is dropped (VIPs stayed home)"
+	else
+		bad "$prof: a rogue VRRP router moved a VIP (VIP1 on '$(holders $VIP1)', VIP2 on '$(holders $VIP2)')"
+	fi
+}
+
 run_steady() {	# run_steady PROFILE RUN
 	local prof=$1 run=$2 f t0 t1 c tag="$1/steady#$2"
 	local n1 f1 d1 nodes1 n2 f2 d2 nodes2
@@ -511,10 +573,10 @@ run_steady() {	# run_steady PROFILE RUN
 	[ "$run" = 1 ] && firewall_checks "$prof/steady"
 	t1=$(now_us)
 	stop_probe
-	read -r n1 f1 d1 _ nodes1 <<<"$(window "$f" 0 "$t0" "$t1")"
-	read -r n2 f2 d2 _ nodes2 <<<"$(window "$f" 1 "$t0" "$t1")"
+	read -r n1 f1 d1 _ nodes1 _ _ <<<"$(window "$f" 0 "$t0" "$t1")"
+	read -r n2 f2 d2 _ nodes2 _ _ <<<"$(window "$f" 1 "$t0" "$t1")"
 	c=$(cuts "$f" 0 "$t1")
-	record steady "$prof" 0 $((f1 + f2)) $((d1 + d2)) 0 0 "$c" "attempts=$((n1 + n2))"
+	record steady "$prof" 0 $((f1 + f2)) $((d1 + d2)) 0 0 0 "$c" "attempts=$((n1 + n2))"
 	[ "$f1" -eq 0 ] && [ "$f2" -eq 0 ] && [ "$n1" -gt 100 ] && [ "$n2" -gt 100 ] &&
 	    ok "$tag: $((n1 + n2)) attempts, none failed ($((d1 + d2)) delayed)" ||
 	    bad "$tag: failed VIP1 $f1/$n1, VIP2 $f2/$n2"
@@ -563,7 +625,7 @@ moved_split-brain() { both_everywhere; }
 
 run_fault() {	# run_fault SCENARIO PROFILE RUN
 	local s=$1 prof=$2 run=$3 f t_moved t_heal t_back t_end detect=- conv=-
-	local n1 f1 d1 g1 nodes1 n2 f2 d2 bf1 bd1 bf2 bd2 c notes target
+	local n1 f1 d1 g1 nodes1 w1 tok1 post n2 f2 d2 bf1 bd1 bi1 bf2 bd2 bi2 c notes target
 	local tag="$2/$1#$3"
 	f=$T/$prof.$s.$run.probe
 	start_probe "$f"
@@ -593,36 +655,59 @@ run_fault() {	# run_fault SCENARIO PROFILE RUN
 	stop_probe
 	# Failover: from just before the fault until the repair.  Failback:
 	# from the repair to the end.
-	read -r n1 f1 d1 g1 nodes1 <<<"$(window "$f" 0 $((T_FAULT - 600000)) "$t_heal")"
-	read -r n2 f2 d2 _ _ <<<"$(window "$f" 1 $((T_FAULT - 600000)) "$t_heal")"
-	read -r _ bf1 bd1 _ _ <<<"$(window "$f" 0 "$t_heal" "$t_end")"
-	read -r _ bf2 bd2 _ _ <<<"$(window "$f" 1 "$t_heal" "$t_end")"
+	read -r n1 f1 d1 g1 nodes1 _ w1 tok1 <<<"$(window "$f" 0 $((T_FAULT - 600000)) "$t_heal")"
+	read -r n2 f2 d2 _ _ _ _ <<<"$(window "$f" 1 $((T_FAULT - 600000)) "$t_heal")"
+	read -r _ bf1 bd1 _ _ bi1 _ <<<"$(window "$f" 0 "$t_heal" "$t_end")"
+	read -r _ bf2 bd2 _ _ bi2 _ <<<"$(window "$f" 1 "$t_heal" "$t_end")"
 	c=$(cuts "$f" 0 "$t_end")
-	notes="moved=$(((t_moved - T_FAULT) / 1000))ms home=$(((t_back - t_heal) / 1000))ms"
-	[ "$detect" != - ] && notes="$notes detect=${detect}ms"
+	notes="moved=$(((t_moved - T_FAULT) / 1000))ms wait_max=${w1}ms home=$(((t_back - t_heal) / 1000))ms"
+	[ "$detect" != - ] && notes="$notes detect=${detect}ms after_detect=$(((tok1 - T_FAULT) / 1000 - detect))ms"
 	[ "$conv" != - ] && notes="$notes converge=${conv}ms"
 	[ "$s" = split-brain ] && notes="$notes vip2_failed=$f2"
 	record "$s" "$prof" "$g1" "$((f1 + f2))" "$((d1 + d2))" \
-	    "$((bf1 + bf2))" "$((bd1 + bd2))" "$c" "$notes"
-	echo "     $tag: VIP1 gap $g1 ms ($f1 failed, $d1 delayed of $n1; served by $nodes1); VIP2 $f2 failed, $d2 delayed of $n2; failback $((bf1 + bf2)) failed, $((bd1 + bd2)) delayed; long cuts $c; $notes"
+	    "$((bf1 + bf2 - bi1 - bi2))" "$((bi1 + bi2))" "$((bd1 + bd2))" \
+	    "$c" "$notes"
+	echo "     $tag: VIP1 gap $g1 ms ($f1 failed, $d1 delayed of $n1; served by $nodes1); VIP2 $f2 failed, $d2 delayed of $n2; failback $((bf1 + bf2 - bi1 - bi2)) failed, $((bi1 + bi2)) cut in flight, $((bd1 + bd2)) delayed; long cuts $c; $notes"
 
 	case $s in
 	lb4-kill|unhealthy) target=${TARGET_SERVICE[$prof]} ;;
 	keepalived-kill|node-down) target=${TARGET_NODE[$prof]} ;;
 	*) target= ;;
 	esac
+	if [ "$s" = unhealthy ]; then
+		# The target is for the pair: from lb4 declaring itself
+		# unhealthy (health file 1, seen by polling every 20 ms) to
+		# VIP1 served by B.  lb4's own detection is bounded apart.
+		post=-1
+		[ "$detect" != - ] && [ "$tok1" -gt 0 ] &&
+		    post=$(((tok1 - T_FAULT) / 1000 - detect))
+		[ "$detect" != - ] && [ "$detect" -le 1000 ] &&
+		    ok "$tag: lb4 noticed its servers gone after $detect ms (<= 1000 ms)" ||
+		    bad "$tag: lb4 did not notice its servers gone within 1 s (detect=$detect)"
+		[ "$post" -ge 0 ] && [ "$post" -le "$target" ] &&
+		    ok "$tag: VIP1 served again $post ms after lb4 said unhealthy (<= $target ms; client gap $g1 ms)" ||
+		    bad "$tag: VIP1 served again $post ms after lb4 said unhealthy (> $target ms; client gap $g1 ms)"
+		target=
+	fi
 	if [ -n "$target" ]; then
 		[ "$g1" -ge 0 ] && [ "$g1" -le "$target" ] &&
 		    ok "$tag: VIP1 gap $g1 ms <= $target ms" ||
 		    bad "$tag: VIP1 gap $g1 ms > target $target ms"
+	fi
+	case $s in lb4-kill|unhealthy) target=1 ;; esac
+	if [ -n "$target" ]; then
 		[ "$nodes1" = ab ] || [ "$s" = keepalived-kill ] &&
 		    ok "$tag: VIP1 served by A, then by B" ||
 		    bad "$tag: VIP1 served by '$nodes1' (want a then b)"
 		[ "$f2" -eq 0 ] && ok "$tag: VIP2 (on B) unaffected" ||
 		    bad "$tag: VIP2 had $f2 failed attempts during failover"
-		[ "$bf1" -eq 0 ] && [ "$bf2" -eq 0 ] &&
-		    ok "$tag: failback after preempt_delay, zero failed connections" ||
-		    bad "$tag: failback: $bf1 failed on VIP1, $bf2 on VIP2"
+		# A connection that B accepted on VIP1 an instant before VIP1
+		# went home is cut (reset by A) when the client's ARP entry
+		# moves: inherent to moving an address, counted, not failed.
+		[ $((bf1 - bi1)) -eq 0 ] && [ $((bf2 - bi2)) -eq 0 ] &&
+		    ok "$tag: failback after preempt_delay, zero failed connections ($((bi1 + bi2)) cut in flight)" ||
+		    bad "$tag: failback: $((bf1 - bi1)) failed on VIP1, $((bf2 - bi2)) on VIP2"
+		[ "$bi2" -eq 0 ] || bad "$tag: failback: $bi2 connections on VIP2 cut"
 		[ "$c" -eq 0 ] && ok "$tag: long connection on VIP2 via B never cut" ||
 		    bad "$tag: long connection on VIP2 cut $c times"
 	else
@@ -635,8 +720,8 @@ run_fault() {	# run_fault SCENARIO PROFILE RUN
 			bad "$tag: states A VI_1=$(last_state a VI_1) VI_2=$(last_state a VI_2), B VI_1=$(last_state b VI_1) VI_2=$(last_state b VI_2)"
 		fi
 		# Once healed, every new connection works.
-		read -r _ bf1 _ _ _ <<<"$(window "$f" 0 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
-		read -r _ bf2 _ _ _ <<<"$(window "$f" 1 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
+		read -r _ bf1 _ _ _ _ _ <<<"$(window "$f" 0 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
+		read -r _ bf2 _ _ _ _ _ <<<"$(window "$f" 1 $((t_heal + ${conv/-/0} * 1000 + 500000)) "$t_end")"
 		[ "$bf1" -eq 0 ] && [ "$bf2" -eq 0 ] &&
 		    ok "$tag: after healing, no failed connection" ||
 		    bad "$tag: after healing, $bf1 failed on VIP1, $bf2 on VIP2"
@@ -653,15 +738,17 @@ print_table() {
 	echo "every 20 ms per VIP.  gap: first failed or delayed (> $((SLOW_US / 1000)) ms) attempt"
 	echo "on VIP1 to the first prompt success after the last one.  failed:"
 	echo "refused, reset or no answer in 3 s; delayed: answered after a SYN"
-	echo "retransmission.  Counts are totals over the runs, both VIPs."
+	echo "retransmission; cut: connected to the old holder an instant before"
+	echo "the VIP moved home, then reset.  Counts are totals over the runs,"
+	echo "both VIPs.  long conn cuts: the connection held on VIP2 throughout."
 	echo
-	echo "| scenario | profile | gap median ms | gap worst ms | failover failed/delayed | failback failed/delayed | long conn cuts | notes (per run) |"
+	echo "| scenario | profile | gap median ms | gap worst ms | failover failed/delayed | failback failed/cut/delayed | long conn cuts | notes (per run) |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for s in $SCENARIOS; do
 		for prof in $PROFILES; do
 			k="$s|$prof"
 			[ -n "${GAPS[$k]-}" ] || continue
-			echo "| $s | $prof | $(median <<<"${GAPS[$k]}") | $(worst <<<"${GAPS[$k]}") | ${FO_FAIL[$k]}/${FO_DELAY[$k]} | ${FB_FAIL[$k]}/${FB_DELAY[$k]} | ${CUTS[$k]} |${NOTES[$k]} |"
+			echo "| $s | $prof | $(median <<<"${GAPS[$k]}") | $(worst <<<"${GAPS[$k]}") | ${FO_FAIL[$k]}/${FO_DELAY[$k]} | ${FB_FAIL[$k]}/${FB_INFL[$k]}/${FB_DELAY[$k]} | ${CUTS[$k]} |${NOTES[$k]} |"
 		done
 	done
 	echo
@@ -672,10 +759,14 @@ say "topology in namespaces $P-*"
 setup_topology || { bad "cannot build the topology"; exit 1; }
 prepare_files || exit 1
 for x in a b; do
-	if nsx "$(ns_of $x)" nft -f "$T/$x/lb4.nft"; then
-		ok "node $x: etc/nftables/lb4.nft loaded"
+	# Loaded twice: reloading it must replace the table, not fail or
+	# add a second copy of the rules.
+	if nsx "$(ns_of $x)" nft -f "$T/$x/lb4.nft" &&
+	    nsx "$(ns_of $x)" nft -f "$T/$x/lb4.nft" &&
+	    [ "$(nsx "$(ns_of $x)" nft list ruleset | grep -c 'ip protocol vrrp accept')" = 1 ]; then
+		ok "node $x: etc/nftables/lb4.nft loads, and reloads in place"
 	else
-		bad "node $x: etc/nftables/lb4.nft does not load"
+		bad "node $x: etc/nftables/lb4.nft does not load or reload cleanly"
 	fi
 	for prof in $PROFILES; do
 		# keepalived 2.2.7 -t ends by sending itself SIGTERM when the
@@ -705,10 +796,13 @@ HTTP_PID=$!
 for x in a b; do
 	start_lb4 $x || bad "node $x: lb4 did not start"
 done
-if wait_until 10000 eval '[ "$(health a)" = 0 ] && [ "$(health b)" = 0 ]'; then
+if wait_until 10000 eval 'health_is a 0 && health_is b 0'; then
 	ok "lb4 on both nodes healthy (health file 0)"
 else
 	bad "lb4 not healthy: health a=$(health a) b=$(health b); see $OUT/logs"
+	echo "lb4 on A said:"
+	head -20 "$T/a/lb4.log"
+	exit 1
 fi
 if LB4_SOCKET=$T/a/run/lb4/lb4.sock LB4CTL=$T/bin/lb4ctl setpriv --reuid=lb4 --regid=lb4 \
     --init-groups -- "$T/hooks/check-lb4" 2>"$T/check.err"; then
@@ -735,11 +829,15 @@ for prof in $PROFILES; do
 	else
 		bad "$prof: notify events: A VI_1=$(last_state a VI_1) VI_2=$(last_state a VI_2), B VI_1=$(last_state b VI_1) VI_2=$(last_state b VI_2)"
 	fi
+	if [ "$prof" = "${PROFILES%% *}" ]; then
+		rogue "$prof" control
+	fi
+	rogue "$prof"
 	for run in $(seq "$RUNS"); do
 		for s in $SCENARIOS; do
 			if ! wait_until 60000 steady; then
-				bad "$prof/$s#$run: not steady before the scenario (VIP1 '$(holders $VIP1)', VIP2 '$(holders $VIP2)', health a=$(health a) b=$(health b))"
-				continue
+				bad "$prof/$s#$run: not steady before the scenario (VIP1 '$(holders $VIP1)', VIP2 '$(holders $VIP2)', health a=$(health a) b=$(health b)); skipping the rest of profile $prof"
+				break 2
 			fi
 			say "$prof/$s#$run"
 			if [ "$s" = steady ]; then
