@@ -88,11 +88,12 @@ check-unit: all $(UNIT_BINS)
 check-integration: all tools
 	@test/integration/run.sh
 
+# Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
 check-pair: all
-	@test/pair/run.sh
+	@test/pair/run.sh || [ $$? -eq 77 ]
 
 check-packages:
-	@test/packages/run.sh
+	@test/packages/run.sh || [ $$? -eq 77 ]
 
 bench: all
 	@test/bench/run.sh
