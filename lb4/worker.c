@@ -34,7 +34,7 @@
 #define PAUSE_LOG_MS	10000
 #define MAX_FREE_BUFS	64
 #define MAX_FREE_PIPES	256
-#define PIPE_SIZE	0	/* kernel default (64 KiB) */
+#define PIPE_SIZE	(256 * 1024)	/* fewer splices per GB; only busy flows hold one */
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
