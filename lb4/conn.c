@@ -617,7 +617,9 @@ conn_start(struct worker *w, struct listener *l, int fd,
 	struct conn	*c;
 
 	if ((c = conn_alloc(w)) == NULL) {
+		/* Out of memory: give back the max_connections slot too. */
 		close(fd);
+		__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
