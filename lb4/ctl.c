@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "health.h"
 #include "listener.h"
 #include "log.h"
 #include "oneshot.h"
@@ -56,11 +57,18 @@ show_servers(struct state *st, struct text *r)
 		for (j = 0; j < st->pools[i]->nservers; j++) {
 			s = st->pools[i]->servers[j];
 			text_printf(r, "%s %s %s weight=%d%s active=%d "
-			    "total=%llu\n", s->pool_name, s->addr.text,
+			    "total=%llu", s->pool_name, s->addr.text,
 			    server_state_name(s), s->weight,
 			    s->backup ? " backup" : "", LOAD(&s->active),
 			    (unsigned long long)stats_sum(s->stats, n,
 			    STAT_CONNS_TOTAL));
+			/* Why a server is down, last, so parsers of the
+			 * fields before it are not disturbed. */
+			if (LOAD(&s->health) == SERVER_DOWN &&
+			    *health_reason(s) != '\0')
+				text_printf(r, " reason=\"%s\"",
+				    health_reason(s));
+			text_printf(r, "\n");
 		}
 	}
 	text_printf(r, "ok\n");

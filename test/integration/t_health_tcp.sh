@@ -32,6 +32,13 @@ assert_range "slow pool up long before interval_ms=60000 (ms)" 0 $((1500 * SLOW)
 expect_log "b is down with the reason" 3 \
     "^<4>server web/127\.0\.0\.1:$B is down: connection refused$"
 
+LB4_SOCKET=$T/lb4.sock "$LB4CTL" show servers > "$T/servers.out"
+assert_grep "show servers gives the reason b is down" \
+    "^web 127\.0\.0\.1:$B down weight=1 active=0 total=0 reason=\"connection refused\"\$" \
+    "$T/servers.out"
+assert_grep "no reason on a server that is up" \
+    "^web 127\.0\.0\.1:$A up weight=1 active=0 total=0\$" "$T/servers.out"
+
 out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:$P)
 echo "$out"
 assert_eq "all 20 connections to a" "count a 20" "$(grep '^count' <<< "$out" | tr '\n' ' ' | sed 's/ $//')"
