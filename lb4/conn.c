@@ -499,7 +499,11 @@ connect_failed(struct worker *w, struct conn *c)
 {
 	struct server	*s = c->server;
 
-	pool_report(s, 0);
+	/* Reaching fall: wake the main thread now rather than at its next
+	 * tick, so the server leaves the pick (and keepalived learns of an
+	 * empty pool) without waiting. */
+	if (pool_report(s, 0) == LOAD(&s->passive_fall))
+		worker_wake_main(w);
 	stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, -1);
 	pool_release(s);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -251,6 +252,18 @@ on_tick(void)
 	}
 }
 
+/* A worker woke us (a server reached fall): on_tick() acts on it. */
+static void
+on_worker_news(struct handler *h, uint32_t events)
+{
+	uint64_t	n;
+
+	(void)events;
+	if (read(h->fd, &n, sizeof(n)) == -1) {
+		/* EAGAIN: drained already. */
+	}
+}
+
 static int
 signals_open(void)
 {
@@ -377,6 +390,7 @@ main(int argc, char *argv[])
 {
 	struct conf	*conf;
 	struct handler	 sig_handler = { on_signal, NULL, -1 };
+	struct handler	 news_handler = { on_worker_news, NULL, -1 };
 	char		*err = NULL, status[128];
 	int		 ch, check_only = 0;
 
@@ -413,6 +427,10 @@ main(int argc, char *argv[])
 		fatal(2, "cannot set up the main loop");
 	if (state_init(&state, conf->global.workers) == -1)
 		fatalx(2, "out of memory");
+	if ((news_handler.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    loop_add(&news_handler, EPOLLIN) == -1)
+		fatal(2, "cannot set up the main loop");
+	state.rt.main_wakefd = news_handler.fd;
 	if (state_apply(&state, conf, &err) == -1)
 		fatalx(2, "%s", err ? err : "cannot apply the configuration");
 	open_side_channels();
@@ -432,6 +450,7 @@ main(int argc, char *argv[])
 		on_tick();
 	}
 	stop_workers();
+	close(news_handler.fd);
 	oneshot_free(ctl_server);
 	oneshot_free(metrics_server);
 	if (ctl_path != NULL)

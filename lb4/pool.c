@@ -163,6 +163,10 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 		next[i]->weight = cp->servers[i].weight;
 		next[i]->backup = cp->servers[i].backup;
 		next[i]->max_connections = cp->servers[i].max_connections;
+		/* Passive counting only where an active check can bring the
+		 * server back up. */
+		STORE(&next[i]->passive_fall, cp->health.type == HEALTH_NONE ?
+		    0 : cp->health.fall);
 		peers[i].weight = next[i]->weight;
 		peers[i].current = keep_scores ? pool->peers[i].current : 0;
 	}
@@ -251,14 +255,15 @@ pool_release(struct server *s)
 	__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELEASE);
 }
 
-void
+int
 pool_report(struct server *s, int ok)
 {
-	if (ok) {
-		if (LOAD(&s->passive_fails) != 0)
-			STORE(&s->passive_fails, 0);
-	} else
-		__atomic_add_fetch(&s->passive_fails, 1, __ATOMIC_RELAXED);
+	if (!ok)
+		return __atomic_add_fetch(&s->passive_fails, 1,
+		    __ATOMIC_RELAXED);
+	if (LOAD(&s->passive_fails) != 0)
+		STORE(&s->passive_fails, 0);
+	return 0;
 }
 
 int

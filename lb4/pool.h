@@ -38,6 +38,7 @@ struct server {
 	int		 health;	/* atomic: enum server_health */
 	int		 admin;		/* atomic: enum server_admin */
 	int		 passive_fails;	/* atomic: consecutive connect errors */
+	int		 passive_fall;	/* atomic: the pool's fall, 0 = unchecked */
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
 	int		 in_pool;	/* 0 once a reload removed it */
@@ -101,8 +102,11 @@ int		 pool_pick(struct pool *pool, struct pick *out);
 /* Gives back a connection taken by pool_pick(). */
 void		 pool_release(struct server *s);
 
-/* A worker's connect to <s> failed (<ok> = 0) or succeeded. */
-void		 pool_report(struct server *s, int ok);
+/*
+ * A worker's connect to <s> failed (<ok> = 0) or succeeded.  Returns the
+ * consecutive failures counted now (0 after a success).
+ */
+int		 pool_report(struct server *s, int ok);
 
 /* 1 when some server of <pool> could take a connection now. */
 int		 pool_can_serve(struct pool *pool);

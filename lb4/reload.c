@@ -48,6 +48,7 @@ state_init(struct state *st, int nworkers)
 	memset(st, 0, sizeof(*st));
 	st->nworkers = nworkers;
 	st->rt.nworkers = nworkers;
+	st->rt.main_wakefd = -1;
 	st->last_reload_ok = 1;
 	st->workers = calloc((size_t)nworkers, sizeof(*st->workers));
 	return st->workers == NULL ? -1 : 0;

@@ -87,6 +87,17 @@ worker_wake(struct worker *w)
 	}
 }
 
+void
+worker_wake_main(struct worker *w)
+{
+	uint64_t	one = 1;
+
+	if (w->rt->main_wakefd != -1 &&
+	    write(w->rt->main_wakefd, &one, sizeof(one)) == -1) {
+		/* EAGAIN: main is already due to wake. */
+	}
+}
+
 struct buf *
 worker_buf_get(struct worker *w)
 {

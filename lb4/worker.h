@@ -32,6 +32,7 @@ struct runtime {
 	struct lsock_set *lsocks;
 	unsigned long	 lsock_seq;	/* bumped when lsocks or stopping change */
 	unsigned long	 epoch;		/* bumped when main retires objects */
+	int		 main_wakefd;	/* eventfd: a worker has news for main */
 	int		 stopping;	/* 1: accept nothing more */
 	int		 exiting;	/* 1: close everything and return */
 };
@@ -87,6 +88,9 @@ void		 worker_wake(struct worker *w);
 
 /* Joins the thread and frees what the worker owns. */
 void		 worker_join(struct worker *w);
+
+/* Wakes the main thread (runtime.main_wakefd), e.g. to act on health news. */
+void		 worker_wake_main(struct worker *w);
 
 /* A copy buffer of WORKER_SCRATCH bytes from the worker's cache, or NULL. */
 struct buf	*worker_buf_get(struct worker *w);
