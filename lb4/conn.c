@@ -415,6 +415,17 @@ set_linger_zero(int fd)
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
 }
 
+/* Gives back the conn's server (pick, counters); a no-op without one. */
+static void
+conn_drop_server(struct worker *w, struct conn *c)
+{
+	if (c->server == NULL)
+		return;
+	stats_add(&c->server->stats[w->id], STAT_CONNS_ACTIVE, -1);
+	pool_release(c->server);
+	c->server = NULL;
+}
+
 /*
  * The single end of a conn: closes both sockets (with a reset when
  * <reset>, so the peer sees what the other side did), gives back pipes,
@@ -438,11 +449,7 @@ conn_close(struct worker *w, struct conn *c, int reset)
 		close(c->backend.fd);
 	flow_release(w, &c->up);
 	flow_release(w, &c->down);
-	if (c->server != NULL) {
-		stats_add(&c->server->stats[w->id], STAT_CONNS_ACTIVE, -1);
-		pool_release(c->server);
-		c->server = NULL;
-	}
+	conn_drop_server(w, c);
 	timer_del(&w->timers, &c->timer);
 	stats_add(ls, STAT_CONNS_ACTIVE, -1);
 	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
@@ -505,9 +512,7 @@ connect_failed(struct worker *w, struct conn *c)
 	if (pool_report(s, 0) == LOAD(&s->passive_fall))
 		worker_wake_main(w);
 	stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
-	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, -1);
-	pool_release(s);
-	c->server = NULL;
+	conn_drop_server(w, c);
 	if (c->backend.fd != -1) {
 		close(c->backend.fd);
 		c->backend.fd = -1;

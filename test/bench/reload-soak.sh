@@ -21,47 +21,8 @@ N=${N:-1000}
 GAP_MS=${GAP_MS:-20}
 command -v python3 > /dev/null || skip "python3 is needed for the driver"
 
-L1=$(free_port); L2=$(free_port); LA=$(free_port); LB=$(free_port)
-S1=$(free_port); S2=$(free_port); S3=$(free_port); S4=$(free_port)
-for s in 1 2 3 4; do
-	v=S$s
-	start_back s$s -l 127.0.0.1:${!v} --echo --quiet
-done
-write_conf A <<CONF
-global = { workers = 2; };
-listeners = (
-  { name = "l1"; bind = [ "127.0.0.1:$L1" ]; pool = "p"; },
-  { name = "l2"; bind = [ "127.0.0.1:$L2" ]; pool = "q"; },
-  { name = "la"; bind = [ "127.0.0.1:$LA" ]; pool = "p"; }
-);
-pools = (
-  { name = "p"; servers = (
-    { address = "127.0.0.1:$S1"; weight = 5; },
-    { address = "127.0.0.1:$S2"; weight = 1; },
-    { address = "127.0.0.1:$S3"; weight = 1; } ); },
-  { name = "q"; servers = (
-    { address = "127.0.0.1:$S1"; },
-    { address = "127.0.0.1:$S2"; } ); }
-);
-CONF
-write_conf B <<CONF
-global = { workers = 2; };
-listeners = (
-  { name = "l1"; bind = [ "127.0.0.1:$L1" ]; pool = "p"; },
-  { name = "l2"; bind = [ "127.0.0.1:$L2" ]; pool = "q"; },
-  { name = "lb"; bind = [ "127.0.0.1:$LB" ]; pool = "q"; }
-);
-pools = (
-  { name = "p"; servers = (
-    { address = "127.0.0.1:$S1"; weight = 2; },
-    { address = "127.0.0.1:$S2"; weight = 3; },
-    { address = "127.0.0.1:$S4"; weight = 1; } ); },
-  { name = "q"; servers = (
-    { address = "127.0.0.1:$S2"; weight = 1; },
-    { address = "127.0.0.1:$S3"; weight = 2; },
-    { address = "127.0.0.1:$S4"; weight = 1; } ); }
-);
-CONF
+. "$HERE/../integration/storm.sh"
+storm_setup
 cp "$T/A.conf" "$T/lb4.conf"
 
 cat > "$T/driver.py" <<'PY'

@@ -25,52 +25,9 @@ GAP_MS=${GAP_MS:-100}			# between reloads
 # SIGUSR1 after the storm; LOAD_S and LONG_BYTES only bound them.
 LOAD_S=$(( RELOADS * 2 * SLOW + 20 ))
 LONG_BYTES=$(( LOAD_S * 100000 ))
-
-L1=$(free_port); L2=$(free_port); LA=$(free_port); LB=$(free_port)
 M=$(free_port)
-S1=$(free_port); S2=$(free_port); S3=$(free_port); S4=$(free_port)
-for s in 1 2 3 4; do
-	v=S$s
-	start_back s$s -l 127.0.0.1:${!v} --echo --quiet
-done
-
-# A: l1, l2, la; pool p = s1 s2 s3 (5,1,1), q = s1 s2.
-write_conf A <<CONF
-global = { workers = 2; metrics = "127.0.0.1:$M"; };
-listeners = (
-  { name = "l1"; bind = [ "127.0.0.1:$L1" ]; pool = "p"; },
-  { name = "l2"; bind = [ "127.0.0.1:$L2" ]; pool = "q"; },
-  { name = "la"; bind = [ "127.0.0.1:$LA" ]; pool = "p"; }
-);
-pools = (
-  { name = "p"; servers = (
-    { address = "127.0.0.1:$S1"; weight = 5; },
-    { address = "127.0.0.1:$S2"; weight = 1; },
-    { address = "127.0.0.1:$S3"; weight = 1; } ); },
-  { name = "q"; servers = (
-    { address = "127.0.0.1:$S1"; },
-    { address = "127.0.0.1:$S2"; } ); }
-);
-CONF
-# B: la removed, lb added; p loses s3, gains s4, new weights; q changes.
-write_conf B <<CONF
-global = { workers = 2; metrics = "127.0.0.1:$M"; };
-listeners = (
-  { name = "l1"; bind = [ "127.0.0.1:$L1" ]; pool = "p"; },
-  { name = "l2"; bind = [ "127.0.0.1:$L2" ]; pool = "q"; },
-  { name = "lb"; bind = [ "127.0.0.1:$LB" ]; pool = "q"; }
-);
-pools = (
-  { name = "p"; servers = (
-    { address = "127.0.0.1:$S1"; weight = 2; },
-    { address = "127.0.0.1:$S2"; weight = 3; },
-    { address = "127.0.0.1:$S4"; weight = 1; } ); },
-  { name = "q"; servers = (
-    { address = "127.0.0.1:$S2"; weight = 1; },
-    { address = "127.0.0.1:$S3"; weight = 2; },
-    { address = "127.0.0.1:$S4"; weight = 1; } ); }
-);
-CONF
+. "$HERE/storm.sh"
+storm_setup "metrics = \"127.0.0.1:$M\";"
 # Three problems: an unknown key, a weight out of range, an unknown pool.
 write_conf bad <<CONF
 global = { workers = 2; metrics = "127.0.0.1:$M"; };
