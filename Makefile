@@ -101,7 +101,7 @@ bench: all
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -D_GNU_SOURCE lb4/
-	clang-tidy --quiet lb4/*.c -- $(CFLAGS) -Ilb4
+	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/lb4 \

@@ -191,15 +191,19 @@ ranges_build(struct ranges out[ACL_NFAMILIES], const struct cidr *c, int n)
 	struct range	r;
 	int		i, f;
 
-	for (f = 0; f < ACL_NFAMILIES; f++) {
+	for (f = 0; f < ACL_NFAMILIES; f++)
 		out[f].n = 0;
-		if (n > 0 && (out[f].v = calloc((size_t)n,
-		    sizeof(*out[f].v))) == NULL)
+	if (n == 0)
+		return 0;
+	for (f = 0; f < ACL_NFAMILIES; f++)
+		if ((out[f].v = calloc((size_t)n, sizeof(*out[f].v))) == NULL)
 			return -1;
-	}
 	for (i = 0; i < n; i++) {
 		if ((f = cidr_range(&c[i], &r)) == -1)
 			continue;
+		/* v is set for every family above; the analyzer loses it
+		 * through the computed index. */
+		// NOLINTNEXTLINE(clang-analyzer-core.NullDereference)
 		out[f].v[out[f].n++] = r;
 	}
 	for (f = 0; f < ACL_NFAMILIES; f++)

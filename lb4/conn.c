@@ -14,6 +14,14 @@
  * buffer switches the flow to splice(2) through a pooled pipe.  Bytes that
  * could not be sent wait in a pipe (or a buffer when no pipe can be had)
  * and are flushed before anything else is read.
+ *
+ * TCP urgent data: both sockets have SO_OOBINLINE, so an urgent byte stays
+ * in the stream and is relayed as an ordinary byte (the urgency itself is
+ * not, as in every proxy).  A read stops short at the urgent mark and
+ * splice(2) does not cross it at all (it says EAGAIN there, or 0 once the
+ * peer's FIN is in), so once epoll reports EPOLLPRI the side is read with
+ * recv() until EAGAIN for the rest of its life, and a splice that says 0
+ * is checked with a recv().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +65,7 @@ struct side {
 	unsigned	 eof:1;		/* read returned 0 */
 	unsigned	 hup:1;		/* epoll saw RDHUP/HUP/ERR: read to EOF */
 	unsigned	 shut:1;	/* we sent SHUT_WR to this socket */
+	unsigned	 urgent:1;	/* EPOLLPRI seen: recv() to EAGAIN */
 };
 
 struct flow {
@@ -149,6 +158,7 @@ side_init(struct side *s, int kind, int fd, struct conn *c)
 	s->eof = 0;
 	s->hup = 0;
 	s->shut = 0;
+	s->urgent = 0;
 }
 
 static void
@@ -285,9 +295,10 @@ flow_read_copy(struct worker *w, struct flow *f, struct side *src,
 	/*
 	 * A short read emptied the socket: with edge triggering, new bytes
 	 * raise a new event, so the recv() that would say EAGAIN is saved.
-	 * Not once a FIN was signalled: that event is spent, read to EOF.
+	 * Not once a FIN was signalled: that event is spent, read to EOF;
+	 * nor after urgent data, where a read also stops at the mark.
 	 */
-	if (n < WORKER_SCRATCH && !src->hup)
+	if (n < WORKER_SCRATCH && !src->hup && !src->urgent)
 		src->readable = 0;
 	sent = send(dst->fd, w->scratch, (size_t)n, MSG_NOSIGNAL);
 	if (sent == -1) {
@@ -344,10 +355,15 @@ flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
 			return 0;
 		if (budget-- == 0)
 			return 1;
-		if (f->bulk && (f->pipe != NULL ||
-		    (f->pipe = pipe_get(&w->pipes)) != NULL))
+		if (f->bulk && !src->urgent && (f->pipe != NULL ||
+		    (f->pipe = pipe_get(&w->pipes)) != NULL)) {
 			n = flow_read_splice(f, src);
-		else
+			/* 0 is EOF, or the urgent mark once the peer's FIN
+			 * is in: only recv() tells them apart. */
+			if (n == 0 &&
+			    (n = flow_read_copy(w, f, src, dst)) > 0)
+				src->urgent = 1;
+		} else
 			n = flow_read_copy(w, f, src, dst);
 		if (n > 0)
 			count_bytes(w, c, f, n);
@@ -495,7 +511,7 @@ epoll_add(struct worker *w, struct side *s)
 {
 	struct epoll_event	ev;
 
-	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+	ev.events = EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.ptr = s;
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev);
 }
@@ -607,6 +623,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	}
 	side_init(&c->backend, EV_SERVER, fd, c);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
 		connect_failed(w, c);
@@ -657,8 +674,10 @@ conn_start(struct worker *w, struct listener *l, int fd,
 static void
 side_event(struct side *s, uint32_t events)
 {
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+	if (events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->readable = 1;
+	if (events & EPOLLPRI)
+		s->urgent = 1;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		s->hup = 1;
 	if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))

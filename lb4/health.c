@@ -750,7 +750,7 @@ out_line(struct check *c, char *q, size_t qlen)
 		*nl = '\0';
 	q[0] = '\0';
 	if (c->buf[0] != '\0') {
-		strcpy(q, ": ");
+		memcpy(q, ": ", 3);
 		quote(q + 2, qlen - 2, c->buf, 120);
 	}
 }
@@ -939,8 +939,11 @@ check_new(struct server *s, const struct conf_health *cfg, uint64_t now)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if (cfg_copy(&c->cfg, cfg) == -1 ||
-	    asprintf(&c->name, "%s/%s", s->pool_name, s->addr.text) == -1) {
+	if (cfg_copy(&c->cfg, cfg) == -1) {	/* it left c->cfg empty */
+		free(c);
+		return NULL;
+	}
+	if (asprintf(&c->name, "%s/%s", s->pool_name, s->addr.text) == -1) {
 		cfg_free(&c->cfg);
 		free(c);
 		return NULL;

@@ -98,8 +98,10 @@ lsock_open(const struct addr *a)
 	    set_int(fd, family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
 	    family == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, 1) == -1 ||
 	    /* Inherited by accepted sockets: one setsockopt per listener
-	     * instead of one per connection. */
+	     * instead of one per connection.  OOBINLINE keeps a byte sent
+	     * as TCP urgent data in the stream (conn.c). */
 	    set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1) == -1 ||
+	    set_int(fd, SOL_SOCKET, SO_OOBINLINE, 1) == -1 ||
 	    bind(fd, (const struct sockaddr *)&a->ss, a->len) == -1 ||
 	    listen(fd, LISTEN_BACKLOG) == -1)
 		goto fail;
