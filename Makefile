@@ -95,7 +95,7 @@ check-pair: all
 check-packages:
 	@test/packages/run.sh || [ $$? -eq 77 ]
 
-bench: all
+bench: all tools
 	@test/bench/run.sh
 
 lint:
