@@ -9,12 +9,20 @@
 # run mean anything on this shared machine.
 #   LB4_A=build-main/lb4 LB4_B=build/lb4 R=5 test/bench/ab.sh
 #   WORKLOAD=ka ... (keep-alive requests instead of new connections)
+#   WORKLOAD=bulk ... (4 connections downloading a 64 MiB file over and
+#       over with build/tools/tbulk: CPU us per MB instead)
 # Setup and environment: blib.sh (lb4's own nginx, CPUs, ports).
+# shellcheck source=test/bench/blib.sh
 . "$(dirname "$0")/blib.sh"
 LB4_A=${LB4_A:?set LB4_A to the lb4 binary before the change}
 LB4_B=${LB4_B:-$ROOT/build/lb4}
 WORKLOAD=${WORKLOAD:-conn}
 command -v haproxy > /dev/null || { echo "SKIP: haproxy is not installed"; exit 77; }
+if [ "$WORKLOAD" = bulk ]; then
+	[ -x "$ROOT/build/tools/tbulk" ] || { echo "ab: run make tools first" >&2; exit 1; }
+	mkdir -p "$T/www"
+	head -c $((64 << 20)) /dev/urandom > "$T/www/big.bin"
+fi
 
 cat > "$T/lb4.conf" <<CONF
 global = { workers = 1; health_file = ""; log_level = "warning"; };
@@ -58,7 +66,8 @@ proxy_start() {
 	return 1
 }
 proxy_stop() {
-	kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=; LB4_PID=
+	kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
+	PROXY_PID=; LB4_PID=	# blib's cleanup stops LB4_PID
 }
 ticks() {
 	local f
@@ -66,19 +75,35 @@ ticks() {
 	echo $((f[11] + f[12]))
 }
 
-# measure NAME: prints "units cpu_us us_per_unit".
-measure() {
-	local hdr=() t0 t1 n us
+# client SECONDS OUT: one bounded client run of the workload.
+client() {
+	local hdr=()
+	if [ "$WORKLOAD" = bulk ]; then
+		timeout $(($1 + 10)) taskset -c "$CLIENT_CPU" "$ROOT/build/tools/tbulk" \
+		    -c 4 -d "$1" "127.0.0.1:$LPORT" /www/big.bin > "$2"
+		return
+	fi
 	[ "$WORKLOAD" = conn ] && hdr=(-H "Connection: close")
+	timeout $(($1 + 10)) taskset -c "$CLIENT_CPU" wrk -t1 -c50 -d"${1}s" \
+	    "${hdr[@]}" "http://127.0.0.1:$LPORT/" > "$2"
+}
+
+# measure NAME: prints "units cpu_us us_per_unit" (units: connections,
+# requests, or MB for bulk).
+measure() {
+	local t0 t1 n us
 	proxy_start "$1" || return 1
-	timeout $((WARMUP + 10)) taskset -c "$CLIENT_CPU" wrk -t1 -c50 \
-	    -d"${WARMUP}s" "${hdr[@]}" "http://127.0.0.1:$LPORT/" > /dev/null
+	client "$WARMUP" /dev/null
 	t0=$(ticks)
-	timeout $((DURATION + 10)) taskset -c "$CLIENT_CPU" wrk -t1 -c50 \
-	    -d"${DURATION}s" "${hdr[@]}" "http://127.0.0.1:$LPORT/" > "$T/wrk.out"
+	client "$DURATION" "$T/client.out"
 	t1=$(ticks)
 	proxy_stop
-	n=$(awk '/ requests in / { print $1 }' "$T/wrk.out")
+	if [ "$WORKLOAD" = bulk ]; then
+		n=$(sed -n 's/^bytes=\([0-9]*\) .*/\1/p' "$T/client.out")
+		n=$((n / 1000000))
+	else
+		n=$(awk '/ requests in / { print $1 }' "$T/client.out")
+	fi
 	us=$(( (t1 - t0) * 1000000 / HZ ))
 	echo "$n $us $(awk -v u="$us" -v c="$n" 'BEGIN { printf "%.2f", c ? u / c : 0 }')"
 }
@@ -88,7 +113,7 @@ printf '%-6s %-8s %10s %12s %10s\n' round proxy units cpu_us "us/unit"
 for ((r = 1; r <= R; r++)); do
 	for ((k = 0; k < 3; k++)); do
 		name=${names[$(( (r + k) % 3 ))]}
-		# shellcheck disable=SC2046 # three numbers
+		# shellcheck disable=SC2046,SC2183 # measure prints three numbers
 		printf '%-6s %-8s %10s %12s %10s\n' "$r" "$name" $(measure "$name") |
 		    tee -a "$T/rounds"
 	done

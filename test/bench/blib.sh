@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/bench/blib.sh: sourced by acl.sh, checks.sh and flat.sh.  One lb4
 # worker pinned to PROXY_CPU in front of one nginx ("return 200") on
 # CLIENT_CPU; wrk -c50 -H "Connection: close" on CLIENT_CPU drives new
@@ -30,7 +31,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The backend, on BPORT; it keeps idle connections for 10 minutes.
+# The backend, on BPORT; it keeps idle connections for 10 minutes.  It
+# answers "ok" to everything but /www/FILE, served from $T/www.
 mkdir -p "$T/ngx"
 cat > "$T/nginx.conf" <<NGX
 daemon off; master_process off; worker_processes 1; pid $T/nginx.pid;
@@ -40,7 +42,8 @@ http { access_log off; client_body_temp_path $T/ngx/b; proxy_temp_path $T/ngx/p;
   fastcgi_temp_path $T/ngx/f; uwsgi_temp_path $T/ngx/u; scgi_temp_path $T/ngx/s;
   keepalive_timeout 600s;
   server { listen 127.0.0.1:$BPORT reuseport backlog=4096;
-    location / { return 200 "ok\n"; } } }
+    location / { return 200 "ok\n"; }
+    location /www/ { root $T; sendfile on; tcp_nopush on; } } }
 NGX
 taskset -c "$CLIENT_CPU" nginx -p "$T/ngx" -e "$T/nginx.err" -c "$T/nginx.conf" &
 NGINX_PID=$!
