@@ -57,7 +57,7 @@ proxy_start() {
 	    2> "$T/h.log" & ;;
 	esac
 	PROXY_PID=$!
-	LB4_PID=$PROXY_PID	# blib's cleanup stops it on exit
+	LB4_PID=$PROXY_PID	# blib's cleanup stops it; cpu_ticks reads it
 	for ((i = 0; i < 50; i++)); do
 		curl -s -o /dev/null "http://127.0.0.1:$LPORT/" && return 0
 		sleep 0.1
@@ -68,11 +68,6 @@ proxy_start() {
 proxy_stop() {
 	kill "$PROXY_PID"; wait "$PROXY_PID" 2>/dev/null
 	PROXY_PID=; LB4_PID=	# blib's cleanup stops LB4_PID
-}
-ticks() {
-	local f
-	read -r -a f < <(sed 's/^.*) //' "/proc/$PROXY_PID/stat")
-	echo $((f[11] + f[12]))
 }
 
 # client SECONDS OUT: one bounded client run of the workload.
@@ -94,9 +89,9 @@ measure() {
 	local t0 t1 n us
 	proxy_start "$1" || return 1
 	client "$WARMUP" /dev/null
-	t0=$(ticks)
+	t0=$(cpu_ticks)
 	client "$DURATION" "$T/client.out"
-	t1=$(ticks)
+	t1=$(cpu_ticks)
 	proxy_stop
 	if [ "$WORKLOAD" = bulk ]; then
 		n=$(sed -n 's/^bytes=\([0-9]*\) .*/\1/p' "$T/client.out")
