@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "connlog.h"
 #include "ctl.h"
 #include "health.h"
 #include "healthfile.h"
@@ -29,9 +30,9 @@
 #include "oneshot.h"
 #include "priv.h"
 #include "reload.h"
+#include "version.h"
 #include "worker.h"
 
-#define LB4_VERSION	"0.1.0"
 #define TICK_MS		100
 
 static struct state	 state;
@@ -300,6 +301,7 @@ on_tick(void)
 	uint64_t	now = loop_now_ms();
 
 	health_tick(now);
+	state_drain_log(&state);
 	state_collect(&state);
 	oneshot_tick(side.ctl);
 	oneshot_tick(side.metrics);
@@ -466,7 +468,7 @@ main(int argc, char *argv[])
 	    -1)
 		exit(2);
 	open_health_file();
-	if (state_start_workers(&state) == -1)
+	if (connlog_start() == -1 || state_start_workers(&state) == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();
 	summary(status, sizeof(status));
@@ -478,6 +480,8 @@ main(int argc, char *argv[])
 		on_tick();
 	}
 	state_stop_workers(&state);
+	state_drain_log(&state);	/* what the workers' exit closed */
+	connlog_stop();
 	close(news_handler.fd);
 	memset(&empty, 0, sizeof(empty));
 	side_commit(&empty);

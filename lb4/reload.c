@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connlog.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
@@ -487,6 +488,28 @@ epoch_passed(const struct state *st, unsigned long epoch)
 		if (worker_quiescent_epoch(&st->workers[i]) < epoch)
 			return 0;
 	return 1;
+}
+
+void
+state_drain_log(struct state *st)
+{
+	struct connlog_ring	*rings[CONF_WORKERS_MAX];
+	int			 i;
+
+	for (i = 0; i < st->nstarted && i < CONF_WORKERS_MAX; i++)
+		rings[i] = st->workers[i].log;
+	connlog_drain(rings, i, st->conf != NULL && st->conf->global.log_json);
+}
+
+uint64_t
+state_log_dropped(struct state *st)
+{
+	struct connlog_ring	*rings[CONF_WORKERS_MAX];
+	int			 i;
+
+	for (i = 0; i < st->nworkers && i < CONF_WORKERS_MAX; i++)
+		rings[i] = i < st->nstarted ? st->workers[i].log : NULL;
+	return connlog_dropped(rings, i);
 }
 
 int
