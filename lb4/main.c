@@ -52,6 +52,9 @@ struct side_channels {
 };
 
 static struct side_channels	side;	/* in force */
+/* Replaced by a reload, freed at the next tick: the reload may run inside
+ * the control socket's own callback (lb4ctl reload). */
+static struct oneshot		*side_retired[2];
 
 static int	ctl_reload(struct text *errors);
 
@@ -151,18 +154,31 @@ side_abort(struct side_channels *next)
 		oneshot_free(next->metrics);
 }
 
-/* Puts <next> in force; closes what it replaced. */
+/* Frees the side channels a reload replaced. */
+static void
+side_collect(void)
+{
+	oneshot_free(side_retired[0]);
+	oneshot_free(side_retired[1]);
+	side_retired[0] = side_retired[1] = NULL;
+}
+
+/*
+ * Puts <next> in force.  What it replaced stops being reachable at once
+ * (the socket path is removed) and is freed by side_collect().
+ */
 static void
 side_commit(struct side_channels *next)
 {
+	side_collect();
 	if (side.ctl != next->ctl) {
-		oneshot_free(side.ctl);
+		side_retired[0] = side.ctl;
 		if (side.ctl_path != NULL)
 			(void)unlink(side.ctl_path);
 		free(side.ctl_path);
 	}
 	if (side.metrics != next->metrics)
-		oneshot_free(side.metrics);
+		side_retired[1] = side.metrics;
 	side = *next;
 }
 
@@ -300,6 +316,7 @@ on_tick(void)
 {
 	uint64_t	now = loop_now_ms();
 
+	side_collect();
 	health_tick(now);
 	state_drain_log(&state);
 	state_collect(&state);
@@ -485,6 +502,7 @@ main(int argc, char *argv[])
 	close(news_handler.fd);
 	memset(&empty, 0, sizeof(empty));
 	side_commit(&empty);
+	side_collect();
 	health_shutdown();
 	state_free(&state);
 	log_info("stopped");
