@@ -37,7 +37,7 @@ TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
 	check-packages deps deps-build demo bench deb rpm tools lint \
-	check-torture check-stress stress-torture asan
+	check-torture check-stress stress-torture torture-asan
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -97,18 +97,21 @@ check-integration: all tools
 ASAN_B		:= build-asan
 ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
 		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
-asan:
+torture-asan:
 	$(MAKE) B=$(ASAN_B) SANITIZE=1 all
 
-check-torture: asan tools
+check-torture: torture-asan tools
 	@RACE_S=5 $(call ASAN_RUN,300) reload_torture t_reload_pool_drop \
 	    t_reload_listener_race t_reload_partial t_reload_side_bind \
 	    t_reload_during_stop
 
-stress-torture: asan tools
+# The figures (seed, reloads, connections, bytes, sanitizer reports) are
+# printed whether it passed or not.
+stress-torture: torture-asan tools
 	@TORTURE_RELOADS=$${TORTURE_RELOADS:-1000} \
-	    TORTURE_S=$${TORTURE_S:-900} $(call ASAN_RUN,1200) reload_torture
-	@grep -h '^torture:' build/itest-logs/reload_torture.splice-*.log
+	    TORTURE_S=$${TORTURE_S:-900} $(call ASAN_RUN,1200) reload_torture; \
+	    rc=$$?; grep -h '^torture:' build/itest-logs/reload_torture.*.log; \
+	    exit $$rc
 
 # The long forms, for release: a list of parts.
 check-stress: stress-torture
