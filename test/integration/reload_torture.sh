@@ -69,7 +69,9 @@ for i in $(seq 0 $((NB - 1))); do
 	start_back s$i -l 127.0.0.1:${SPORT[$i]} --echo --quiet
 done
 M=$(free_port)
+# shellcheck disable=SC2034  # read through free_name's nameref
 LNAMES=(l0 l1 l2 l3 l4 l5 l6 l7 l8 l9)
+# shellcheck disable=SC2034  # read through free_name's nameref
 PNAMES=(p0 p1 p2 p3 p4 p5 p6 p7 p8 p9 p10 p11)
 ACLS=(""
     'allow = [ "127.0.0.0/8" ];'

@@ -18,6 +18,7 @@ reloads_ok() { grep -c '^<6>reloaded ' "$LB4_LOG"; }
 
 SAN_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ThreadSanitizer|ERROR: UndefinedBehaviorSanitizer'
 
+# shellcheck disable=SC2120  # LOG is optional
 sanitizer_report() {
 	local log=${1:-$LB4_LOG}
 	awk -v re="$SAN_RE" '

@@ -73,7 +73,7 @@ assert_grep "lb4ctl reload says lb4 is stopping" "[Ss]topping|shutting down" \
     "$T/reload.out"
 sleep 0.3
 is_listening "$PN" && fail "the new address :$PN listens during the stop"
-out=$("$TCLIENT" -T 2000 --connect-timeout 1000 -n 0 127.0.0.1:$PN)
+"$TCLIENT" -T 2000 --connect-timeout 1000 -n 0 127.0.0.1:$PN > /dev/null
 assert_rc "a connect to the new address during the stop" 3 $?
 kill -HUP "$LB4_PID"
 sleep 0.5
