@@ -36,7 +36,7 @@ with open(sys.argv[2], "w", buffering=1) as f:
 PY
 python3 "$T/notify.py" "$T/notify.sock" "$T/notify.out" &
 PIDS+=("$!")
-wait_until 5 grep -q ready "$T/notify.out" || fatal "notify receiver did not start"
+wait_until 30 grep -q ready "$T/notify.out" || fatal "notify receiver did not start"
 
 write_conf A <<CONF
 global = { workers = 2; shutdown_timeout_ms = 20000; };
