@@ -36,7 +36,8 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages deps deps-build demo bench deb rpm tools lint
+	check-packages deps deps-build demo bench deb rpm tools lint \
+	check-torture check-stress stress-torture torture-asan
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -79,6 +80,7 @@ check: deps
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
 	$(MAKE) check-integration
+	$(MAKE) check-torture
 	$(MAKE) check-pair
 	$(MAKE) check-packages
 
@@ -87,6 +89,32 @@ check-unit: all $(UNIT_BINS)
 
 check-integration: all tools
 	@test/integration/run.sh
+
+# The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
+# with the plain test peers.  check-torture is the short form that make
+# check runs (reload_torture.sh, 100 reloads, and the reload regression
+# tests); stress-torture the long form (1000 reloads per splice mode).
+ASAN_B		:= build-asan
+ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
+		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
+torture-asan:
+	$(MAKE) B=$(ASAN_B) SANITIZE=1 all
+
+check-torture: torture-asan tools
+	@RACE_S=5 $(call ASAN_RUN,300) reload_torture t_reload_pool_drop \
+	    t_reload_listener_race t_reload_partial t_reload_side_bind \
+	    t_reload_during_stop
+
+# The figures (seed, reloads, connections, bytes, sanitizer reports) are
+# printed whether it passed or not.
+stress-torture: torture-asan tools
+	@TORTURE_RELOADS=$${TORTURE_RELOADS:-1000} \
+	    TORTURE_S=$${TORTURE_S:-900} $(call ASAN_RUN,1200) reload_torture; \
+	    rc=$$?; grep -h '^torture:' build/itest-logs/reload_torture.*.log; \
+	    exit $$rc
+
+# The long forms, for release: a list of parts.
+check-stress: stress-torture
 
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
 check-pair: all
