@@ -98,18 +98,20 @@ ASAN_B		:= build-asan
 ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
 		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
 torture-asan:
-	$(MAKE) B=$(ASAN_B) SANITIZE=1 all
+	$(MAKE) B=$(ASAN_B) SANITIZE=1 all tools
 
 check-torture: torture-asan tools
-	@RACE_S=5 $(call ASAN_RUN,300) reload_torture t_reload_pool_drop \
-	    t_reload_listener_race t_reload_partial t_reload_side_bind \
-	    t_reload_during_stop
+	@RACE_S=5 MAX=60 $(call ASAN_RUN,300) reload_torture \
+	    t_reload_pool_drop t_reload_listener_race t_reload_partial \
+	    t_reload_side_bind t_reload_during_stop t_reload_unused_pool \
+	    t_reload_ctl_move fi_reload_oom
 
 # The figures (seed, reloads, connections, bytes, sanitizer reports) are
 # printed whether it passed or not.
 stress-torture: torture-asan tools
 	@TORTURE_RELOADS=$${TORTURE_RELOADS:-1000} \
-	    TORTURE_S=$${TORTURE_S:-900} $(call ASAN_RUN,1200) reload_torture; \
+	    TORTURE_S=$${TORTURE_S:-900} N=$${STORM_N:-500} \
+	    $(call ASAN_RUN,1200) reload_torture storm_random; \
 	    rc=$$?; grep -h '^torture:' build/itest-logs/reload_torture.*.log; \
 	    exit $$rc
 
