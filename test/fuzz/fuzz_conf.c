@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#define FUZZ_LIBCONFIG
 #include "fuzz.h"
 
 static int	 fuzz_fd = -1;

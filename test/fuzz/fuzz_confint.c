@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#define FUZZ_LIBCONFIG
 #include "fuzz.h"
 
 #define LIT_MAX		40

@@ -114,15 +114,24 @@ make_sa(const struct fend *e)
 	}
 }
 
-/* <e> as the header must spell it, mapped IPv4 as plain IPv4. */
+/* <e> as the header must spell it, mapped IPv4 as plain IPv4 (whether
+ * the input chose FEND_MAPPED or spelled the prefix itself). */
 static void
 want_of(const struct fend *e, struct want *w)
 {
+	static const uint8_t	 mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
 	memset(w, 0, sizeof(*w));
 	w->port = e->port;
-	if (e->kind == FEND_V4 || e->kind == FEND_MAPPED) {
+	if (e->kind == FEND_V4) {
 		w->family = AF_INET;
-		memcpy(w->ip, e->kind == FEND_V4 ? e->ip : e->ip + 12, 4);
+		memcpy(w->ip, e->ip, 4);
+	} else if ((e->kind == FEND_V6 || e->kind == FEND_MAPPED) &&
+	    memcmp(e->ip, mapped, sizeof(mapped)) == 0) {
+		w->family = AF_INET;
+		memcpy(w->ip, e->ip + 12, 4);
 	} else if (e->kind == FEND_V6) {
 		w->family = AF_INET6;
 		memcpy(w->ip, e->ip, 16);

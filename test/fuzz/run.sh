@@ -13,8 +13,8 @@
 #   To keep a crash as a regression input, copy it into the corpus.
 #
 # Ends with "N passed, N failed, N skipped"; exits 1 when anything failed.
-# Environment: FUZZ_B (default build-fuzz), FUZZ_JOBS (fuzz mode: targets
-# run at once, default 1), FUZZ_ARGS (more libFuzzer flags).
+# Environment: FUZZ_B (default build-fuzz), FUZZ_ARGS (more libFuzzer
+# flags, e.g. -jobs or -dict).
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
