@@ -60,7 +60,8 @@ for bin in "$@"; do
 	fi
 	if [ "$mode" = check ]; then
 		# Each file once; libFuzzer exits non-zero on the first crash.
-		# shellcheck disable=SC2046 # one word per file, names are ours
+		# FUZZ_ARGS is a word list; one word per corpus file (ours).
+		# shellcheck disable=SC2046,SC2086
 		"$bin" $FUZZ_ARGS $(find "$corpus" -maxdepth 1 -type f | sort) \
 		    > "$log" 2>&1
 		rc=$?
@@ -79,6 +80,7 @@ for bin in "$@"; do
 	work=$FUZZ_B/corpus/$name
 	art=$FUZZ_B/artifacts/$name
 	mkdir -p "$work" "$art"
+	# shellcheck disable=SC2086 # FUZZ_ARGS is a word list
 	"$bin" $FUZZ_ARGS -max_total_time="$secs" -timeout=10 \
 	    -print_final_stats=1 -artifact_prefix="$art/" "$work" "$corpus" \
 	    > "$FUZZ_B/$name.log" 2>&1
