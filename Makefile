@@ -142,6 +142,13 @@ fuzz: fuzz-build
 check-fuzz: fuzz-build
 	@test/fuzz/run.sh check $(FUZZ_BINS)
 
+# The reload and SWRR integration tests under ThreadSanitizer
+# (build-tsan/); any race report fails them.  Long: not part of check.
+check-tsan:
+	@test/tsan.sh
+
+check-stress: check-tsan
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -D_GNU_SOURCE lb4/
