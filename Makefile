@@ -226,4 +226,4 @@ rpm:
 	@ls -l $(B)/lb4-*.rpm
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(FUZZ_B)
