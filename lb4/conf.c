@@ -148,16 +148,49 @@ conf_grow(void *p, size_t n, size_t size)
 	return q;
 }
 
+/*
+ * A copy of <msg> with each control character spelled \n, \t, \r or \xHH.
+ * Messages quote values from the file, and a string may hold a newline:
+ * an error stays one line, and no value can pass for another error line.
+ */
+static char *
+conf_escape(const char *msg)
+{
+	const unsigned char	*p;
+	char			*out, *q;
+
+	out = q = conf_calloc(strlen(msg) * 4 + 1, 1);
+	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			*q++ = (char)*p;
+			continue;
+		}
+		*q++ = '\\';
+		if (*p == '\n')
+			*q++ = 'n';
+		else if (*p == '\t')
+			*q++ = 't';
+		else if (*p == '\r')
+			*q++ = 'r';
+		else
+			q += sprintf(q, "x%02x", *p);
+	}
+	*q = '\0';
+	return out;
+}
+
 /* Records one problem at <file>:<line>. */
 static void
 conf_verror(struct conf_ctx *ctx, const char *file, unsigned line,
     const char *fmt, va_list ap)
 {
 	struct conf_err	*e;
-	char		*msg;
+	char		*raw, *msg;
 
-	if (vasprintf(&msg, fmt, ap) == -1)
+	if (vasprintf(&raw, fmt, ap) == -1)
 		conf_nomem();
+	msg = conf_escape(raw);
+	free(raw);
 	ctx->errs = conf_grow(ctx->errs, (size_t)ctx->nerrs + 1,
 	    sizeof(*ctx->errs));
 	e = &ctx->errs[ctx->nerrs];
