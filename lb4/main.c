@@ -49,6 +49,8 @@ struct side_channels {
 	char		*ctl_path;	/* what ctl is bound to */
 	struct oneshot	*metrics;
 	struct addr	 metrics_addr;	/* what metrics is bound to */
+	int		 opened_ctl;	/* side_prepare() opened ctl */
+	int		 opened_metrics;	/* ... and metrics */
 };
 
 static struct side_channels	side;	/* in force */
@@ -90,6 +92,22 @@ summary(char *buf, size_t len)
 	    __atomic_load_n(&state.rt.conns, __ATOMIC_RELAXED));
 }
 
+/* Closes what <next> opened for a reload that failed. */
+static void
+side_abort(struct side_channels *next)
+{
+	/* Only a socket this reload bound is unlinked: another path may be
+	 * another process's. */
+	if (next->opened_ctl) {
+		oneshot_free(next->ctl);
+		(void)unlink(next->ctl_path);
+		free(next->ctl_path);
+	}
+	if (next->opened_metrics)
+		oneshot_free(next->metrics);
+	memset(next, 0, sizeof(*next));
+}
+
 /*
  * Fills <next> with the side channels <conf> asks for: those in force
  * where they stay the same, new ones opened now where they change.
@@ -115,8 +133,10 @@ side_prepare(const struct conf *conf, struct side_channels *next, char **err)
 			    conf->path, path) == -1)
 				*err = NULL;
 			free(next->ctl_path);
-			return -1;
+			next->ctl_path = NULL;
+			return -1;	/* nothing else was opened yet */
 		}
+		next->opened_ctl = 1;
 	}
 	if (maddr->len != 0 && side.metrics != NULL &&
 	    addr_equal(maddr, &side.metrics_addr)) {
@@ -130,29 +150,14 @@ side_prepare(const struct conf *conf, struct side_channels *next, char **err)
 			goto fail;
 		}
 		next->metrics_addr = *maddr;
+		next->opened_metrics = 1;
 	}
 	return 0;
 fail:
-	if (next->ctl != side.ctl) {
-		oneshot_free(next->ctl);
-		(void)unlink(next->ctl_path);
-		free(next->ctl_path);
-	}
+	side_abort(next);
 	return -1;
 }
 
-/* Closes what <next> opened (the reload failed). */
-static void
-side_abort(struct side_channels *next)
-{
-	if (next->ctl != side.ctl) {
-		oneshot_free(next->ctl);
-		(void)unlink(next->ctl_path);
-		free(next->ctl_path);
-	}
-	if (next->metrics != side.metrics)
-		oneshot_free(next->metrics);
-}
 
 /* Frees the side channels a reload replaced. */
 static void
