@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "health.h"
+#include "local.h"
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
@@ -75,6 +76,9 @@ struct check {
 	char		 buf[CHECK_BUF];
 	size_t		 nbuf;
 	char		 reason[REASON_MAX];	/* last failure */
+	struct addr	*sources;	/* the pool's source = [ ... ] */
+	int		 nsources;
+	unsigned	 source_next;
 	struct check	*next;
 };
 
@@ -313,6 +317,25 @@ finish(struct check *c, int ok)
 	arm(c, next > now ? next : now);
 }
 
+/*
+ * The check of <c> could not run because of this host (no source port,
+ * no fd, no memory: errno <err>): counted and logged as a local error,
+ * never as the server's failure, and the next check is at its time.
+ */
+static void
+finish_local(struct check *c, int err)
+{
+	uint64_t	now = loop_now_ms(), next;
+
+	local_error(LOCAL_MAIN_SLOT, (enum local_reason)local_reason_of(err),
+	    err, c->name, now);
+	close_fd(&c->h);
+	free_req(c);
+	c->phase = PHASE_IDLE;
+	next = c->started + (uint64_t)c->cfg.interval_ms;
+	arm(c, next > now ? next : now);
+}
+
 /* ---------------------------------------------------- socket checks */
 
 static int
@@ -512,6 +535,31 @@ on_readable(struct check *c)
 	}
 }
 
+/*
+ * Binds c->h.fd to the next source address of <family>, as connections
+ * do (IP_BIND_ADDRESS_NO_PORT).  Returns 0 (also when there is none), or
+ * -1 with errno.
+ */
+static int
+check_bind_source(struct check *c, int family)
+{
+	const struct addr	*a;
+	int			 i;
+
+	for (i = 0; i < c->nsources; i++) {
+		a = &c->sources[c->source_next++ % (unsigned)c->nsources];
+		if (a->ss.ss_family != family)
+			continue;
+		if (setsockopt(c->h.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+		    &(int){1}, sizeof(int)) == -1 ||
+		    bind(c->h.fd, (const struct sockaddr *)&a->ss, a->len) ==
+		    -1)
+			return -1;
+		return 0;
+	}
+	return 0;
+}
+
 static void
 start_socket(struct check *c)
 {
@@ -521,7 +569,11 @@ start_socket(struct check *c)
 	target(c, &ss, &len);
 	c->h.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (c->h.fd == -1) {
+	if (c->h.fd == -1 || check_bind_source(c, ss.ss_family) == -1) {
+		if (local_reason_of(errno) != -1) {
+			finish_local(c, errno);
+			return;
+		}
 		errno_reason(c, "socket", errno);
 		finish(c, 0);
 		return;
@@ -535,6 +587,11 @@ start_socket(struct check *c)
 		return;
 	}
 	if (errno != EINPROGRESS) {
+		if (local_reason_of(errno) != -1 || errno == EAGAIN) {
+			finish_local(c, errno == EAGAIN ? EADDRNOTAVAIL :
+			    errno);
+			return;
+		}
 		errno_reason(c, NULL, errno);
 		finish(c, 0);
 		return;
@@ -1014,6 +1071,7 @@ check_free(struct check *c)
 	close_fd(&c->out);
 	free_req(c);
 	cfg_free(&c->cfg);
+	free(c->sources);
 	free(c->name);
 	free(c);
 }
@@ -1052,6 +1110,25 @@ health_init(void)
 	return 0;
 }
 
+/* Copies <pool>'s source addresses into <c>; keeps the old on ENOMEM. */
+static void
+sync_sources(struct check *c, const struct pool *pool)
+{
+	struct addr	*a = NULL;
+
+	if (pool->nsources > 0 && (a = calloc((size_t)pool->nsources,
+	    sizeof(*a))) == NULL) {
+		log_warnx("server %s: out of memory: its checks keep their "
+		    "source addresses", c->name);
+		return;
+	}
+	if (a != NULL)
+		memcpy(a, pool->sources, sizeof(*a) * (size_t)pool->nsources);
+	free(c->sources);
+	c->sources = a;
+	c->nsources = pool->nsources;
+}
+
 /* Brings the check of server <s> of <pool> in line with the pool. */
 static void
 sync_server(struct pool *pool, struct server *s, uint64_t now)
@@ -1071,11 +1148,14 @@ sync_server(struct pool *pool, struct server *s, uint64_t now)
 		return;
 	}
 	if (c == NULL) {
-		if (check_new(s, &pool->health, now) == NULL)
+		if ((c = check_new(s, &pool->health, now)) == NULL)
 			log_warnx("server %s/%s: out of memory: not checked; "
 			    "it keeps its state", s->pool_name, s->addr.text);
+		else
+			sync_sources(c, pool);
 		return;
 	}
+	sync_sources(c, pool);
 	if (cfg_same(&c->cfg, &pool->health))
 		return;
 	/* New settings: restart the check, keep the state and counts. */

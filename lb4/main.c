@@ -438,6 +438,7 @@ main(int argc, char *argv[])
 	    -1)
 		exit(2);
 	open_health_file();
+	pipe_budget_init();	/* under the final user's limits */
 	if (start_workers() == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();

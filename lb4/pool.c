@@ -4,8 +4,11 @@
  * only.  The workers read health/admin/active with atomics; everything that
  * shapes the pick (the server array, weights) changes under the lock.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pool.h"
 
@@ -81,6 +84,7 @@ pool_free(struct pool *pool)
 	free(pool->servers);
 	free(pool->peers);
 	free(pool->eligible);
+	free(pool->sources);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->name);
 	free(pool);
@@ -131,6 +135,7 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 {
 	struct server	**next, **old, *s;
 	struct swrr_peer *peers;
+	struct addr	*sources = NULL, *old_sources;
 	unsigned char	*eligible;
 	int		 i, n = cp->nservers, keep_scores;
 
@@ -140,6 +145,13 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 	old = calloc((size_t)pool->nservers + 1, sizeof(*old));
 	if (next == NULL || peers == NULL || eligible == NULL || old == NULL)
 		goto fail;
+	if (cp->nsources > 0) {
+		if ((sources = calloc((size_t)cp->nsources,
+		    sizeof(*sources))) == NULL)
+			goto fail;
+		memcpy(sources, cp->sources,
+		    sizeof(*sources) * (size_t)cp->nsources);
+	}
 	if (pool->nservers > 0)		/* a new pool has no array yet */
 		memcpy(old, pool->servers,
 		    sizeof(*old) * (size_t)pool->nservers);
@@ -180,7 +192,12 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 	pool->connect_timeout_ms = cp->connect_timeout_ms;
 	pool->retries = cp->retries;
 	pool->send_proxy = (int)cp->send_proxy;
+	/* Picks copy a source under the lock: the old array is free now. */
+	old_sources = pool->sources;
+	pool->sources = sources;
+	pool->nsources = cp->nsources;
 	pthread_mutex_unlock(&pool->lock);
+	free(old_sources);
 
 	for (i = 0; i < *ngone; i++)
 		(*gone)[i]->in_pool = 0;
@@ -196,6 +213,7 @@ fail:
 	free(next);
 	free(peers);
 	free(eligible);
+	free(sources);
 	free(old);
 	return -1;
 }
@@ -226,6 +244,35 @@ mark_eligible(struct pool *pool, int backup, uint64_t tried)
 	return count;
 }
 
+/* Under the lock: the next source of <family> in turn, or len 0. */
+static void
+next_source(struct pool *pool, int family, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct addr	*a;
+	int			 i;
+
+	*len = 0;
+	for (i = 0; i < pool->nsources; i++) {
+		a = &pool->sources[pool->source_next++ %
+		    (unsigned)pool->nsources];
+		if (a->ss.ss_family == family) {
+			*ss = a->ss;
+			*len = a->len;
+			return;
+		}
+	}
+}
+
+void
+pool_next_source(struct pool *pool, int family, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	pthread_mutex_lock(&pool->lock);
+	next_source(pool, family, ss, len);
+	pthread_mutex_unlock(&pool->lock);
+}
+
 int
 pool_pick(struct pool *pool, struct pick *out)
 {
@@ -244,6 +291,8 @@ pool_pick(struct pool *pool, struct pick *out)
 		out->connect_timeout_ms = pool->connect_timeout_ms;
 		out->retries = pool->retries;
 		out->send_proxy = pool->send_proxy;
+		next_source(pool, out->server->addr.ss.ss_family,
+		    &out->source, &out->source_len);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;
@@ -315,4 +364,46 @@ server_state_name(const struct server *s)
 	default:
 		return LOAD(&s->health) == SERVER_UP ? "up" : "down";
 	}
+}
+
+/* 0 when <a> can be bound as a source, else -1 with errno. */
+static int
+source_bindable(const struct addr *a)
+{
+	int	fd, r, err;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	r = setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &(int){1},
+	    sizeof(int));
+	if (r == 0)
+		r = bind(fd, (const struct sockaddr *)&a->ss, a->len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
+int
+pool_check_sources(const struct conf *conf, char **err)
+{
+	const struct conf_pool	*cp;
+	int			 i, j;
+
+	*err = NULL;
+	for (i = 0; i < conf->npools; i++) {
+		cp = &conf->pools[i];
+		for (j = 0; j < cp->nsources; j++) {
+			if (source_bindable(&cp->sources[j]) == 0)
+				continue;
+			if (asprintf(err, "pool '%s': cannot bind source "
+			    "address %s: %s%s", cp->name, cp->sources[j].text,
+			    strerror(errno), errno == EADDRNOTAVAIL ?
+			    " (not an address of this host)" : "") == -1)
+				*err = NULL;
+			return -1;
+		}
+	}
+	return 0;
 }

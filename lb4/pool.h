@@ -56,6 +56,9 @@ struct pool {
 	int		 connect_timeout_ms;
 	int		 retries;
 	int		 send_proxy;	/* enum send_proxy */
+	struct addr	*sources;	/* source = [ ... ], port 0 */
+	int		 nsources;
+	unsigned	 source_next;	/* the turn, over all picks */
 	/* Main thread only. */
 	struct conf_health health;
 	int		 refs;		/* listeners pointing here + config */
@@ -68,6 +71,8 @@ struct pick {
 	int		 connect_timeout_ms;
 	int		 retries;
 	int		 send_proxy;
+	struct sockaddr_storage source;	/* bind to this first, */
+	socklen_t	 source_len;	/* when not 0 */
 };
 
 /* Builds a pool from <cp> with stats for <nworkers>; NULL on ENOMEM. */
@@ -84,6 +89,14 @@ struct pool	*pool_new(const struct conf_pool *cp, int nworkers);
 int		 pool_apply(struct pool *pool, const struct conf_pool *cp,
 		    int nworkers, struct server ***gone, int *ngone);
 
+/*
+ * Tries to bind every source address of every pool of <conf> (port 0,
+ * IP_BIND_ADDRESS_NO_PORT: nothing is reserved).  Returns 0, or -1 with a
+ * one-line reason in *<err> (free it) naming the pool and the address:
+ * the start fails, or the reload keeps the old config.
+ */
+int		 pool_check_sources(const struct conf *conf, char **err);
+
 /* Frees the pool and its current servers.  NULL is a no-op. */
 void		 pool_free(struct pool *pool);
 void		 server_free(struct server *s);
@@ -98,6 +111,14 @@ void		 server_free(struct server *s);
  * Returns 0, or -1 when no server can take it.
  */
 int		 pool_pick(struct pool *pool, struct pick *out);
+
+/*
+ * The next of <pool>'s source addresses of <family>, in turn, into *<ss>
+ * and *<len>; *<len> = 0 when the pool has none of that family.  For the
+ * health checks (main thread); pool_pick() does the same for connections.
+ */
+void		 pool_next_source(struct pool *pool, int family,
+		    struct sockaddr_storage *ss, socklen_t *len);
 
 /* Gives back a connection taken by pool_pick(). */
 void		 pool_release(struct server *s);

@@ -342,7 +342,8 @@ state_apply(struct state *st, struct conf *conf, char **err)
 	if (st->conf != NULL && conf->global.workers != st->nworkers)
 		log_warnx("%s: workers = %d needs a restart; keeping %d",
 		    conf->path, conf->global.workers, st->nworkers);
-	if ((set = bind_all(st, conf, err)) == NULL)
+	if (pool_check_sources(conf, err) == -1 ||
+	    (set = bind_all(st, conf, err)) == NULL)
 		return -1;
 	if (apply_pools(st, conf) == -1) {
 		/* Nothing was changed yet but the new sockets. */

@@ -14,6 +14,7 @@
  * thundering herd.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -25,6 +26,7 @@
 #include "conn.h"
 #include "ev.h"
 #include "listener.h"
+#include "local.h"
 #include "log.h"
 #include "worker.h"
 
@@ -49,6 +51,34 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Opens the missing reserved fds.  Returns 0 when the reserve is whole. */
+static int
+reserve_fill(struct worker *w)
+{
+	int	fd;
+
+	while (w->nreserve < WORKER_FD_RESERVE) {
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+			return -1;
+		w->reserve[w->nreserve++] = fd;
+	}
+	return 0;
+}
+
+static void	pause_accepting(struct worker *, const char *);
+
+int
+worker_fd_reserve_use(struct worker *w)
+{
+	if (w->nreserve == 0)
+		return -1;
+	close(w->reserve[--w->nreserve]);
+	local_error(w->id, LOCAL_FD, EMFILE, NULL, w->now);
+	pause_accepting(w, "out of file descriptors, the reserve answered "
+	    "an accepted client");
+	return 0;
+}
+
 int
 worker_init(struct worker *w, int id, struct runtime *rt)
 {
@@ -61,11 +91,16 @@ worker_init(struct worker *w, int id, struct runtime *rt)
 	w->epfd = -1;
 	w->wakefd = -1;
 	timer_heap_init(&w->timers);
-	pipe_cache_init(&w->pipes, MAX_FREE_PIPES, PIPE_SIZE);
+	pipe_cache_init(&w->pipes, MAX_FREE_PIPES, PIPE_SIZE, id);
 	if ((w->scratch = malloc(WORKER_SCRATCH)) == NULL ||
 	    (w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		log_warn("worker %d: cannot set up", id);
+		return -1;
+	}
+	if (reserve_fill(w) == -1) {
+		log_warn("worker %d: cannot open its %d reserved fds", id,
+		    WORKER_FD_RESERVE);
 		return -1;
 	}
 	ev.events = EPOLLIN;
@@ -258,6 +293,8 @@ accept_batch(struct worker *w, struct lsock *ls)
 	int			 fd, i;
 
 	for (i = 0; i < ACCEPT_BATCH; i++) {
+		if (w->paused)		/* conn_start used the fd reserve */
+			return;
 		if (!take_slot(w)) {
 			pause_accepting(w, "max_connections reached");
 			return;
@@ -325,8 +362,13 @@ run_timers(struct worker *w)
 
 	while ((t = timer_first(&w->timers)) != NULL && t->at <= w->now)
 		conn_timeout(w, t);
-	if (w->paused && w->now >= w->resume_at)
-		set_paused(w, 0);
+	if (w->paused && w->now >= w->resume_at) {
+		/* Accept again only with the fd reserve whole. */
+		if (reserve_fill(w) == 0)
+			set_paused(w, 0);
+		else
+			w->resume_at = w->now + PAUSE_MS;
+	}
 }
 
 static int
@@ -399,6 +441,8 @@ worker_join(struct worker *w)
 		w->free_bufs = b->next;
 		free(b);
 	}
+	while (w->nreserve > 0)
+		close(w->reserve[--w->nreserve]);
 	free(w->reg);
 	free(w->scratch);
 	if (w->epfd != -1)

@@ -42,6 +42,8 @@ struct buf {
 	char		 data[];
 };
 
+#define WORKER_FD_RESERVE	4
+
 struct worker {
 	int		 wake_kind;	/* EV_WAKE, for epoll dispatch */
 	int		 id;		/* stats slot */
@@ -61,6 +63,8 @@ struct worker {
 	int		 paused;
 	uint64_t	 resume_at;
 	uint64_t	 last_pause_log;
+	int		 reserve[WORKER_FD_RESERVE];	/* spare fds */
+	int		 nreserve;
 
 	/* Connections. */
 	struct conn	*free_conns;
@@ -91,6 +95,14 @@ void		 worker_join(struct worker *w);
 
 /* Wakes the main thread (runtime.main_wakefd), e.g. to act on health news. */
 void		 worker_wake_main(struct worker *w);
+
+/*
+ * Out of file descriptors while opening the server socket of a client
+ * already accepted: gives up one of the worker's reserved fds so that the
+ * caller can try again, and pauses accepting until the reserve is whole
+ * (relayd's accept_reserve).  Returns 0, or -1 when the reserve is empty.
+ */
+int		 worker_fd_reserve_use(struct worker *w);
 
 /* A copy buffer of WORKER_SCRATCH bytes from the worker's cache, or NULL. */
 struct buf	*worker_buf_get(struct worker *w);
