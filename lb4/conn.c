@@ -95,6 +95,7 @@ struct conn {
 	unsigned	 local_fail:1;	/* the last connect failed locally */
 	unsigned	 send_proxy:2;	/* enum send_proxy of this attempt */
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
+	uint32_t	 queued;	/* socket queues at the last idle look */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
 	struct timer	 timer;
 	struct listener	*listener;	/* its active count keeps it alive */
@@ -613,28 +614,50 @@ conn_socket(struct worker *w, const struct pick *pick, int family)
 }
 
 /*
- * 1 when bytes still wait in either direction: in lb4's pipes or buffers,
- * or in either socket's queues (unsent or unacknowledged, or received and
- * not read).  An idle timeout that cuts such a connection resets it, so
- * that a cut stream cannot pass for a complete one.
+ * Bytes waiting in the sockets of <c>: sent by lb4 and not yet
+ * acknowledged by the peer (SIOCOUTQ), plus received and not read
+ * (SIOCINQ), both sides.
  */
-static int
-conn_backlog(const struct conn *c)
+static uint32_t
+conn_queued(const struct conn *c)
 {
 	const struct side	*sides[2] = { &c->client, &c->backend };
+	uint32_t		 sum = 0;
 	int			 i, n;
 
-	if (flow_pending(&c->up) || flow_pending(&c->down))
-		return 1;
 	for (i = 0; i < 2; i++) {
 		if (sides[i]->fd == -1)
 			continue;
 		if (ioctl(sides[i]->fd, SIOCOUTQ, &n) == 0 && n > 0)
-			return 1;
+			sum += (uint32_t)n;
 		if (ioctl(sides[i]->fd, SIOCINQ, &n) == 0 && n > 0)
-			return 1;
+			sum += (uint32_t)n;
 	}
-	return 0;
+	return sum;
+}
+
+/*
+ * The idle timer of an established <c> fired.  A peer that took bytes
+ * out of the socket queues since the last look is not idle (a slow
+ * reader draining what lb4 wrote long ago, which raises no event): the
+ * timer starts again.  Otherwise the connection is closed: with a reset
+ * when bytes still wait in either direction (in lb4's pipes or buffers,
+ * or in the queues), so that a cut stream cannot pass for a complete
+ * one, else with a FIN.
+ */
+static void
+conn_idle(struct worker *w, struct conn *c)
+{
+	uint32_t	queued = conn_queued(c);
+
+	if (queued != 0 && queued != c->queued) {
+		c->queued = queued;
+		conn_touch(w, c);
+		timer_move(&w->timers, &c->timer, c->deadline);
+		return;
+	}
+	conn_close(w, c, queued != 0 || flow_pending(&c->up) ||
+	    flow_pending(&c->down));
 }
 
 /*
@@ -701,7 +724,8 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	memset(&pick, 0, sizeof(pick));
 	pick.tried = first ? 0 : c->tried;
 	if (pool_pick(pool, &pick) == -1) {
-		conn_close(w, c, 0);
+		/* Nothing left to try: after a local error, a reset. */
+		conn_close(w, c, !first && c->local_fail);
 		return;
 	}
 	s = c->server = pick.server;
@@ -821,5 +845,5 @@ conn_timeout(struct worker *w, struct timer *t)
 		timer_move(&w->timers, t, UINT64_MAX);
 		connect_failed(w, c, 0);
 	} else
-		conn_close(w, c, conn_backlog(c));
+		conn_idle(w, c);
 }

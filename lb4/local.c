@@ -29,14 +29,14 @@ static const struct {
 	[LOCAL_SOURCE_PORT] = { "source_port", "no free source port",
 	    "add source addresses to the pool (source = [ ... ]), widen "
 	    "net.ipv4.ip_local_port_range and set net.ipv4.tcp_tw_reuse = 1 "
-	    "(lb4's example sysctl.d/60-lb4.conf)" },
+	    "(see /usr/share/doc/lb4/examples/sysctl.d/60-lb4.conf)" },
 	[LOCAL_FD] = { "fd", "out of file descriptors",
 	    "raise LimitNOFILE= of the unit (or ulimit -n) and fs.file-max" },
 	[LOCAL_MEMORY] = { "memory", "out of socket buffers or memory",
 	    "check free memory and net.ipv4.tcp_mem" },
 	[LOCAL_PIPE] = { "pipe", "no pipe of the asked size (the copy path "
-	    "took over)", "raise fs.pipe-user-pages-soft (lb4's example "
-	    "sysctl.d/60-lb4.conf)" },
+	    "took over)", "raise fs.pipe-user-pages-soft (see "
+	    "/usr/share/doc/lb4/examples/sysctl.d/60-lb4.conf)" },
 };
 
 int
