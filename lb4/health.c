@@ -93,6 +93,10 @@ static struct {
 	int		 polling;	/* some command has no pidfd */
 	int		 no_pidfd;	/* pidfd_open() is ENOSYS here */
 	int		 changed;
+	/* health_prepare(): one spare per server of a checked pool, in
+	 * config order, for health_sync() to take from. */
+	struct check	**spares;
+	int		 nspares;
 } hc = { .tfd = { NULL, NULL, -1 } };
 
 static void	check_event(struct handler *h, uint32_t events);
@@ -988,11 +992,11 @@ on_timer(struct handler *h, uint32_t events)
 
 /* ------------------------------------------------------------- life */
 
+/* A check of <pool>/<addr> with <cfg>, not attached yet; NULL on ENOMEM. */
 static struct check *
-check_new(struct server *s, const struct conf_health *cfg, uint64_t now)
+check_build(const char *pool, const char *addr, const struct conf_health *cfg)
 {
 	struct check	*c;
-	unsigned	 spread;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -1000,34 +1004,51 @@ check_new(struct server *s, const struct conf_health *cfg, uint64_t now)
 		free(c);
 		return NULL;
 	}
-	if (asprintf(&c->name, "%s/%s", s->pool_name, s->addr.text) == -1) {
+	if (asprintf(&c->name, "%s/%s", pool, addr) == -1) {
 		cfg_free(&c->cfg);
 		free(c);
 		return NULL;
 	}
-	c->server = s;
 	c->h = (struct handler){ check_event, c, -1 };
 	c->out = (struct handler){ check_out_event, c, -1 };
 	c->timer.idx = -1;
+	return c;
+}
+
+/* Copies the source addresses of <cp> into <c>.  Returns 0 or -1. */
+static int
+check_sources(struct check *c, const struct conf_pool *cp)
+{
+	if (cp->nsources == 0)
+		return 0;
+	if ((c->sources = calloc((size_t)cp->nsources,
+	    sizeof(*c->sources))) == NULL)
+		return -1;
+	memcpy(c->sources, cp->sources,
+	    sizeof(*c->sources) * (size_t)cp->nsources);
+	c->nsources = cp->nsources;
+	return 0;
+}
+
+/* Attaches the spare <c> to <s> and arms it (room reserved: cannot fail). */
+static void
+check_attach(struct check *c, struct server *s, uint64_t now)
+{
+	unsigned	spread;
+
+	c->server = s;
 	/* SPEC: the first check runs at once; many spread over some ms. */
-	spread = (unsigned)cfg->interval_ms / 4;
+	spread = (unsigned)c->cfg.interval_ms / 4;
 	if (spread > SPREAD_MAX_MS)
 		spread = SPREAD_MAX_MS;
 	if (spread == 0)
 		spread = 1;
-	if (timer_add(&hc.heap, &c->timer, now + hc.spread++ % spread) ==
-	    -1) {
-		free(c->name);
-		cfg_free(&c->cfg);
-		free(c);
-		return NULL;
-	}
+	(void)timer_add(&hc.heap, &c->timer, now + hc.spread++ % spread);
 	/* Up already (a kept server that was not checked): fall applies. */
 	c->spoken = LOAD(&s->health) == SERVER_UP;
 	c->next = hc.all;
 	hc.all = c;
 	s->check = c;
-	return c;
 }
 
 /* Ends whatever <c> is running, without a verdict. */
@@ -1110,34 +1131,24 @@ health_init(void)
 	return 0;
 }
 
-/* Copies <pool>'s source addresses into <c>; keeps the old on ENOMEM. */
-static void
-sync_sources(struct check *c, const struct pool *pool)
+/*
+ * Brings the check of server <s> of <pool> in line with the pool, with
+ * <spare> (from health_prepare(), NULL for an unchecked pool) as the new
+ * check or the source of the new settings.  Returns 1 when it used
+ * <spare> as a check, 0 when the spare is still the caller's.
+ */
+static int
+sync_server(struct pool *pool, struct server *s, struct check *spare,
+    uint64_t now)
 {
-	struct addr	*a = NULL;
-
-	if (pool->nsources > 0 && (a = calloc((size_t)pool->nsources,
-	    sizeof(*a))) == NULL) {
-		log_warnx("server %s: out of memory: its checks keep their "
-		    "source addresses", c->name);
-		return;
-	}
-	if (a != NULL)
-		memcpy(a, pool->sources, sizeof(*a) * (size_t)pool->nsources);
-	free(c->sources);
-	c->sources = a;
-	c->nsources = pool->nsources;
-}
-
-/* Brings the check of server <s> of <pool> in line with the pool. */
-static void
-sync_server(struct pool *pool, struct server *s, uint64_t now)
-{
-	struct check	*c = s->check;
+	struct check		*c = s->check;
+	struct conf_health	 old;
+	struct addr		*sources;
+	int			 nsources;
 
 	if (pool->health.type == HEALTH_NONE) {
 		if (c == NULL)
-			return;
+			return 0;
 		check_drop(c);
 		if (LOAD(&s->health) != SERVER_UP) {
 			STORE(&s->health, SERVER_UP);
@@ -1145,49 +1156,106 @@ sync_server(struct pool *pool, struct server *s, uint64_t now)
 			log_info("server %s/%s is up: its pool has no health "
 			    "check any more", s->pool_name, s->addr.text);
 		}
-		return;
+		return 0;
 	}
+	if (spare == NULL)	/* no health_prepare(): cannot happen */
+		return 0;
 	if (c == NULL) {
-		if ((c = check_new(s, &pool->health, now)) == NULL)
-			log_warnx("server %s/%s: out of memory: not checked; "
-			    "it keeps its state", s->pool_name, s->addr.text);
-		else
-			sync_sources(c, pool);
-		return;
+		check_attach(spare, s, now);
+		return 1;
 	}
-	sync_sources(c, pool);
+	/* The pool's source addresses, prepared in the spare. */
+	sources = c->sources;
+	nsources = c->nsources;
+	c->sources = spare->sources;
+	c->nsources = spare->nsources;
+	spare->sources = sources;
+	spare->nsources = nsources;
 	if (cfg_same(&c->cfg, &pool->health))
-		return;
-	/* New settings: restart the check, keep the state and counts. */
+		return 0;
+	/* New settings: restart the check, keep the state and counts.  The
+	 * spare, freed by the caller, takes the old settings with it. */
 	check_abort(c);
-	cfg_free(&c->cfg);
-	if (cfg_copy(&c->cfg, &pool->health) == -1) {
-		check_drop(c);
-		log_warnx("server %s/%s: out of memory: not checked; it keeps "
-		    "its state", s->pool_name, s->addr.text);
-		return;
-	}
+	old = c->cfg;
+	c->cfg = spare->cfg;
+	spare->cfg = old;
 	c->oks = c->fails = 0;
 	arm(c, now);
+	return 0;
+}
+
+static void
+spares_free(void)
+{
+	int	i;
+
+	for (i = 0; i < hc.nspares; i++)
+		check_free(hc.spares[i]);
+	free(hc.spares);
+	hc.spares = NULL;
+	hc.nspares = 0;
+}
+
+int
+health_prepare(const struct conf *conf)
+{
+	const struct conf_pool	*cp;
+	struct check		*c;
+	int			 i, j, n = 0;
+
+	spares_free();
+	for (i = 0; i < conf->npools; i++)
+		if (conf->pools[i].health.type != HEALTH_NONE)
+			n += conf->pools[i].nservers;
+	if (timer_reserve(&hc.heap, n) == -1 ||
+	    (hc.spares = calloc((size_t)n + 1, sizeof(*hc.spares))) == NULL)
+		return -1;
+	for (i = 0; i < conf->npools; i++) {
+		cp = &conf->pools[i];
+		for (j = 0; cp->health.type != HEALTH_NONE &&
+		    j < cp->nservers; j++) {
+			c = check_build(cp->name, cp->servers[j].addr.text,
+			    &cp->health);
+			if (c != NULL)
+				hc.spares[hc.nspares++] = c;
+			if (c == NULL || check_sources(c, cp) == -1) {
+				spares_free();
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+void
+health_abort(void)
+{
+	spares_free();
 }
 
 void
 health_sync(struct state *st)
 {
-	struct check	*c;
+	struct check	*c, *spare;
 	struct server	*s;
 	uint64_t	 now = loop_now_ms();
-	int		 i, j;
+	int		 i, j, k = 0;
 
 	for (c = hc.all; c != NULL; c = c->next)
 		c->seen = 0;
 	for (i = 0; i < st->npools; i++)
 		for (j = 0; j < st->pools[i]->nservers; j++) {
 			s = st->pools[i]->servers[j];
-			sync_server(st->pools[i], s, now);
+			spare = NULL;
+			if (st->pools[i]->health.type != HEALTH_NONE &&
+			    k < hc.nspares)
+				spare = hc.spares[k++];
+			if (sync_server(st->pools[i], s, spare, now))
+				hc.spares[k - 1] = NULL;
 			if (s->check != NULL)
 				((struct check *)s->check)->seen = 1;
 		}
+	spares_free();
 	/*
 	 * The others belong to servers that left (retired, not freed yet:
 	 * state_collect() runs after this) or to pools that went.

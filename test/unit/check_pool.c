@@ -67,6 +67,7 @@ make_pool(const int *weights, const int *backup, const int *maxc, int n)
 {
 	struct conf_server	servers[16];
 	struct conf_pool	cp;
+	struct pool		*p;
 	const char		*why;
 	char			text[32];
 	int			i;
@@ -85,7 +86,10 @@ make_pool(const int *weights, const int *backup, const int *maxc, int n)
 	cp.nservers = n;
 	cp.retries = 2;
 	cp.connect_timeout_ms = 3000;
-	return pool_new(&cp, 1);
+	p = pool_new(&cp, 1);
+	ck_assert_ptr_nonnull(p);
+	p->refs = 1;	/* the test's */
+	return p;
 }
 
 /* Picks <count> times (releasing each), returning the letters. */
@@ -126,7 +130,7 @@ START_TEST(test_pool_skip_mid_sequence)
 	p->servers[1]->admin = SERVER_DISABLED;
 	picks(p, 3, got);
 	ck_assert_str_eq(got, "ccc");
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -151,7 +155,7 @@ START_TEST(test_pool_backups)
 	picks(p, 1, got);
 	ck_assert_str_eq(got, "-");
 	ck_assert_int_eq(pool_can_serve(p), 0);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -172,7 +176,7 @@ START_TEST(test_pool_max_connections)
 	ck_assert_int_eq(pool_pick(p, &next), 0);
 	ck_assert_ptr_eq(next.server, p->servers[0]);
 	pool_release(next.server);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -192,7 +196,7 @@ START_TEST(test_pool_retry_skips_tried)
 	}
 	ck_assert_int_eq(seen, 7);
 	ck_assert_int_eq(pool_pick(p, &pk), -1);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -200,12 +204,13 @@ START_TEST(test_pool_apply_keeps_state)
 {
 	int			 w[] = { 5, 1, 1 };
 	struct pool		*p = make_pool(w, NULL, NULL, 3);
-	struct server		**gone = NULL, *kept;
+	struct pool_update	*u;
+	struct server		*gone[3] = { NULL }, *kept;
 	struct conf_server	 servers[3];
 	struct conf_pool	 cp;
 	const char		*why;
 	char			 got[32];
-	int			 ngone = 0, i;
+	int			 i;
 
 	picks(p, 3, got);
 	ck_assert_str_eq(got, "aab");
@@ -222,22 +227,35 @@ START_TEST(test_pool_apply_keeps_state)
 	cp.servers = servers;
 	cp.nservers = 3;
 	kept->admin = SERVER_ENABLED;
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
-	ck_assert_int_eq(ngone, 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	ck_assert_int_eq(pool_update_ngone(u), 0);
+	pool_commit(p, u, gone);
 	picks(p, 4, got);
 	ck_assert_str_eq(got, "acaa");
 	/* Drop the third server: it is handed back, the others kept. */
 	kept->admin = SERVER_DRAINING;
 	cp.nservers = 2;
 	ck_assert_int_eq(addr_parse("10.0.0.2:80", &servers[1].addr, &why), 0);
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
-	ck_assert_int_eq(ngone, 1);
-	ck_assert_int_eq(gone[0]->in_pool, 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	/* Prepared, not committed: the pool is untouched. */
+	ck_assert_int_eq(p->nservers, 3);
+	ck_assert_int_eq(pool_update_ngone(u), 1);
+	pool_commit(p, u, gone);
+	ck_assert_int_eq(p->nservers, 2);
+	ck_assert_ptr_nonnull(gone[0]);
+	ck_assert_ptr_ne(gone[0], p->servers[0]);
+	ck_assert_ptr_ne(gone[0], p->servers[1]);
 	ck_assert_ptr_eq(p->servers[1], kept);
 	ck_assert_int_eq(kept->admin, SERVER_DRAINING);
 	server_free(gone[0]);
-	free(gone);
-	pool_free(p);
+	/* An update thrown away frees what it created, not the pool's. */
+	cp.nservers = 3;
+	ck_assert_int_eq(addr_parse("10.0.0.9:80", &servers[2].addr, &why), 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	pool_update_free(u);
+	ck_assert_int_eq(p->nservers, 2);
+	ck_assert_ptr_eq(p->servers[1], kept);
+	pool_unref(p);
 }
 END_TEST
 
@@ -294,14 +312,13 @@ START_TEST(test_pool_sources_in_turn)
 	static const char *const v1[] = { "192.0.2.1", "2001:db8::1",
 	    "192.0.2.2" };
 	static const char *const v2[] = { "192.0.2.9" };
-	struct server		**gone = NULL;
+	struct pool_update	*u;
 	struct conf_server	 server;
 	struct conf_pool	 cp;
 	struct addr		 src[3];
 	struct pool		*p;
 	const char		*why;
 	char			 got[256];
-	int			 ngone = 0;
 
 	memset(&cp, 0, sizeof(cp));
 	memset(&server, 0, sizeof(server));
@@ -318,18 +335,22 @@ START_TEST(test_pool_sources_in_turn)
 	make_sources(v1, 3, src);
 	cp.sources = src;
 	cp.nsources = 3;
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	/* Prepared, not committed: the pool has no source yet. */
+	source_picks(p, 1, got, sizeof(got));
+	ck_assert_str_eq(got, "- ");
+	pool_commit(p, u, NULL);
 	source_picks(p, 5, got, sizeof(got));
 	ck_assert_str_eq(got, "192.0.2.1 192.0.2.2 192.0.2.1 192.0.2.2 "
 	    "192.0.2.1 ");
 	make_sources(v2, 1, src);
 	cp.nsources = 1;
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	pool_commit(p, u, NULL);
 	source_picks(p, 2, got, sizeof(got));
 	ck_assert_str_eq(got, "192.0.2.9 192.0.2.9 ");
-	ck_assert_int_eq(ngone, 0);
-	free(gone);
-	pool_free(p);
+	p->refs = 1;	/* the test's */
+	pool_unref(p);
 }
 END_TEST
 
