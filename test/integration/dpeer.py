@@ -18,7 +18,8 @@
       bytes a second.  Prints
       "slow got=.. end=eof|rst|timeout|error ms=.. sha256=HEX"; exit 0
       when N bytes came and then EOF, 4 on a reset, 1 on a short stream,
-      5 on timeout.
+      5 on timeout.  --stop-after K --stop-for S: after K bytes, read
+      nothing for S seconds, then go on (a reader that stopped).
 
 Every wait is bounded by --timeout (default 60 s).
 """
@@ -182,8 +183,13 @@ def slow(args):
     sha = hashlib.sha256()
     end = 'eof'
     chunk = max(1, args.rate // 20)
+    stopped = args.stop_after is None
     try:
         while True:
+            if not stopped and got >= args.stop_after:
+                stopped = True
+                time.sleep(args.stop_for)
+                t0 = time.monotonic() - got / args.rate
             # Read at most the rate allows by now.
             due = (got / args.rate) + t0
             now = time.monotonic()
@@ -236,6 +242,8 @@ def main():
     p.add_argument('--bytes', type=int, required=True)
     p.add_argument('--rate', type=int, required=True)
     p.add_argument('--timeout', type=float, default=60)
+    p.add_argument('--stop-after', type=int)
+    p.add_argument('--stop-for', type=float, default=0)
     args = ap.parse_args()
     if args.cmd == 'serve':
         try:

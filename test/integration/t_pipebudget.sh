@@ -20,6 +20,7 @@ trap 'r=$?; ip netns del "$NS" 2>/dev/null; (exit $r); cleanup' EXIT
 ip -n "$NS" link set lo mtu 1500 up
 nsx() { ip netns exec "$NS" "$@"; }
 LB4_WRAP="ip netns exec $NS $LB4_WRAP"
+SLOW=3	# namespaces on a loaded machine are slow to answer
 is_listening() {
 	[ -n "$(nsx ss -Htln "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
 }
@@ -32,7 +33,7 @@ CONNS=${PARKED:-2000}
 N=$((512 * 1024))
 # The namespace is this test's own: fixed ports cannot collide.
 P=8000; E=7000; M=9404
-ulimit -n $((CONNS * 2 + 1000)) 2>/dev/null || skip "cannot raise the fd limit"
+ulimit -Sn $((CONNS * 2 + 1000)) 2>/dev/null || skip "cannot raise the fd limit"
 nsx python3 "$HERE/dpeer.py" serve --listen 127.0.0.1:$E --bytes $N \
     --pidfile "$T/d.pid" > "$T/d.log" 2>&1 &
 PIDS+=("$!")
