@@ -65,6 +65,7 @@ fallbacks=$(metric lb4_pipe_fallbacks_total)
 active=$(metric 'lb4_connections_active{listener="d"}')
 say "parked: connections=$active pipes_in_use=$inuse pipe_pages=$pages budget=$budget fallbacks=$fallbacks"
 assert_eq "every download is parked in lb4" $CONNS "$active"
+[[ "$budget" =~ ^[0-9]+$ ]] || { fail "no lb4_pipe_budget_pages"; budget=0; }
 if [ "$LB4_SPLICE" = true ]; then
 	assert_range "pipe pages held, within the budget" 1 "$budget" "$pages"
 	assert_range "pipes in use, within the budget (64 pages each)" 1 \
