@@ -36,8 +36,8 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages check-unit-user check-stress deps deps-build demo bench \
-	deb rpm tools lint
+	check-packages deps deps-build demo bench deb rpm tools lint \
+	check-torture check-stress stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -81,6 +81,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-integration
 	$(MAKE) check-unit-user
+	$(MAKE) check-torture
 	$(MAKE) check-pair
 	$(MAKE) check-packages
 
@@ -98,12 +99,38 @@ UNIT_USER_TESTS	?= t_integrity t_halfclose t_reset t_urgent t_idle t_proxy \
 check-unit-user: all tools
 	@LB4_AS_UNIT=1 test/integration/run.sh $(UNIT_USER_TESTS)
 
-# Long runs (minutes each), not part of check.  Parts run alone:
-#   make check-stress STRESS=churn-defaults   (or churn-sources, churn-tuned)
-STRESS		?= churn-defaults churn-sources churn-tuned
+# The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
+# with the plain test peers.  check-torture is the short form that make
+# check runs (reload_torture.sh, 100 reloads, and the reload regression
+# tests); stress-torture the long form (1000 reloads per splice mode).
+ASAN_B		:= build-asan
+ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
+		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
+torture-asan:
+	$(MAKE) B=$(ASAN_B) SANITIZE=1 all
+
+check-torture: torture-asan tools
+	@RACE_S=5 $(call ASAN_RUN,300) reload_torture t_reload_pool_drop \
+	    t_reload_listener_race t_reload_partial t_reload_side_bind \
+	    t_reload_during_stop
+
+# The figures (seed, reloads, connections, bytes, sanitizer reports) are
+# printed whether it passed or not.
+stress-torture: torture-asan tools
+	@TORTURE_RELOADS=$${TORTURE_RELOADS:-1000} \
+	    TORTURE_S=$${TORTURE_S:-900} $(call ASAN_RUN,1200) reload_torture; \
+	    rc=$$?; grep -h '^torture:' build/itest-logs/reload_torture.*.log; \
+	    exit $$rc
+
+# The long forms, for release, not in check: a list of parts, each of
+# which runs alone (make check-stress STRESS=churn-tuned).  churn-*: the
+# churn test across the 60 s TIME_WAIT (t_churn.sh, CHURN=long), minutes
+# each.
+STRESS		?= torture churn-defaults churn-sources churn-tuned
 check-stress: all tools
 	@for s in $(STRESS); do \
 	    case $$s in \
+	    torture) $(MAKE) stress-torture || exit 1 ;; \
 	    churn-*) CHURN=long PART=$${s#churn-} LB4_SPLICE_MODES=true \
 		LB4_TEST_TIMEOUT=600 test/integration/run.sh t_churn || exit 1 ;; \
 	    *) echo "check-stress: unknown part $$s" >&2; exit 2 ;; \

@@ -30,7 +30,6 @@
 #include "conf.h"
 
 #define CONF_FILE_MAX		(16 * 1024 * 1024)
-#define CONF_WORKERS_MAX	256
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct conf_err {
@@ -67,13 +66,14 @@ static const char *const conf_top_keys[] = {
 static const char *const conf_global_keys[] = {
 	"workers", "max_connections", "user", "group", "control_socket",
 	"health_file", "metrics", "shutdown_timeout_ms", "log_level",
-	"splice", NULL
+	"splice", "log_connections", "log_format", NULL
 };
 static const char *const conf_defaults_keys[] = {
 	"connect_timeout_ms", "idle_timeout_ms", "retries", NULL
 };
 static const char *const conf_listener_keys[] = {
-	"name", "bind", "pool", "allow", "deny", "idle_timeout_ms", NULL
+	"name", "bind", "pool", "allow", "deny", "idle_timeout_ms", "log",
+	NULL
 };
 static const char *const conf_pool_keys[] = {
 	"name", "send_proxy", "connect_timeout_ms", "retries", "health",
@@ -532,6 +532,22 @@ conf_log_level(struct conf_ctx *ctx, const config_setting_t *g,
 }
 
 static void
+conf_log_format(struct conf_ctx *ctx, const config_setting_t *g, int *json)
+{
+	const config_setting_t	*s;
+	const char		*v;
+
+	if (conf_str(ctx, g, "log_format", &v, &s) != 1)
+		return;
+	if (strcmp(v, "json") == 0)
+		*json = 1;
+	else if (strcmp(v, "text") == 0)
+		*json = 0;
+	else
+		conf_error(ctx, s, "unknown log_format '%s' (text or json)", v);
+}
+
+static void
 conf_control_socket(struct conf_ctx *ctx, const config_setting_t *g,
     char **out)
 {
@@ -565,6 +581,8 @@ conf_global(struct conf_ctx *ctx, const config_setting_t *root)
 		    &cg->shutdown_timeout_ms);
 		conf_log_level(ctx, g, &cg->log_level);
 		conf_bool(ctx, g, "splice", &cg->splice);
+		conf_bool(ctx, g, "log_connections", &cg->log_connections);
+		conf_log_format(ctx, g, &cg->log_json);
 	}
 	if (cg->workers == 0)
 		cg->workers = conf_nproc();
@@ -1049,6 +1067,7 @@ conf_listener(struct conf_ctx *ctx, const config_setting_t *g,
 {
 	l->line = (int)conf_line(ctx, g);
 	l->idle_timeout_ms = ctx->idle_timeout_ms;
+	l->log = ctx->conf->global.log_connections;
 	conf_check_keys(ctx, g, conf_listener_keys, "in listener");
 	conf_name(ctx, g, "listener", &l->name);
 	conf_binds(ctx, g, l);
@@ -1056,6 +1075,7 @@ conf_listener(struct conf_ctx *ctx, const config_setting_t *g,
 	conf_cidrs(ctx, g, "allow", &l->allow, &l->nallow);
 	conf_cidrs(ctx, g, "deny", &l->deny, &l->ndeny);
 	conf_int(ctx, g, "idle_timeout_ms", 1, INT_MAX, &l->idle_timeout_ms);
+	conf_bool(ctx, g, "log", &l->log);
 }
 
 /* The listeners; pools must be read first, to resolve their names. */

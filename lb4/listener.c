@@ -21,6 +21,7 @@
 
 #include "acl.h"
 #include "conn.h"
+#include "connlog.h"
 #include "ev.h"
 #include "listener.h"
 #include "local.h"
@@ -83,6 +84,7 @@ route_new(struct listener *l, struct pool *pool,
 	r->connect_timeout_ms = cp->connect_timeout_ms;
 	r->retries = cp->retries;
 	r->send_proxy = (int)cp->send_proxy;
+	r->log = cl->log;
 	r->listener = l;
 	r->pool = pool;
 	l->refs++;
@@ -389,14 +391,28 @@ take_slot(struct worker *w)
  * (SO_LINGER 0) leaves no TIME_WAIT behind on lb4's side.
  */
 static void
-refuse(struct worker *w, struct route *r, int fd)
+refuse(struct worker *w, struct route *r, int fd,
+    const struct sockaddr *peer, socklen_t len)
 {
-	struct linger	lin = { 1, 0 };
+	struct stats_slot	*ls = &r->listener->stats[w->id];
+	struct linger		 lin = { 1, 0 };
+	struct conn_record	 rec;
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
 	close(fd);
 	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
-	stats_add(&r->listener->stats[w->id], STAT_DENIED, 1);
+	stats_add(ls, STAT_DENIED, 1);
+	stats_add(ls, STAT_END_0 + END_DENIED, 1);
+	stats_add(ls, STAT_DURATION_0, 1);
+	if (!r->log || w->log == NULL)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	strncpy(rec.listener, r->listener->name, sizeof(rec.listener) - 1);
+	if (len <= sizeof(rec.client))
+		memcpy(&rec.client, peer, len);
+	rec.connect_ms = -1;
+	rec.end = END_DENIED;
+	(void)connlog_push(w->log, &rec);
 }
 
 void
@@ -440,7 +456,7 @@ acceptor_run(struct worker *w, struct lsock *ls)
 		 * keeps it for the connection's life. */
 		r = __atomic_load_n(&ls->route, __ATOMIC_ACQUIRE);
 		if (!acl_allows(r->acl, (struct sockaddr *)&peer)) {
-			refuse(w, r, fd);
+			refuse(w, r, fd, (struct sockaddr *)&peer, len);
 			continue;
 		}
 		conn_start(w, r, fd, (struct sockaddr *)&peer, len);

@@ -37,6 +37,7 @@ struct route {
 	int		 connect_timeout_ms;	/* the pool's, at this reload */
 	int		 retries;
 	int		 send_proxy;	/* enum send_proxy */
+	int		 log;		/* a connlog record per connection */
 	struct route_pin *pins;		/* one per worker */
 	int		 npins;
 };

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "connlog.h"
 #include "listener.h"
 #include "pipe.h"
 #include "timer.h"
@@ -57,6 +58,7 @@ struct worker {
 	unsigned long	 synced;	/* epoch the acceptor was synced to */
 	struct acceptor	 acceptor;	/* listener.c's */
 	struct conn_cache conns;	/* conn.c's */
+	struct connlog_ring *log;	/* connlog.c's: ended connections */
 	struct timer_heap timers;
 	struct pipe_cache pipes;
 	char		*scratch;	/* WORKER_SCRATCH bytes */
