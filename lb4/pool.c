@@ -276,9 +276,14 @@ mark_eligible(struct pool *pool, int backup, uint64_t tried)
 	return count;
 }
 
-/* Under the lock: the next source of <family> in turn, or len 0. */
+/*
+ * Under the lock: the next source of <s>'s family in <s>'s own turn (a
+ * turn per server: TIME_WAIT ports are per source and server, and one
+ * turn for the pool would pair each server with one source whenever the
+ * pick alternates in step with it), or len 0.
+ */
 static void
-next_source(struct pool *pool, int family, struct sockaddr_storage *ss,
+next_source(struct pool *pool, struct server *s, struct sockaddr_storage *ss,
     socklen_t *len)
 {
 	const struct addr	*a;
@@ -286,23 +291,14 @@ next_source(struct pool *pool, int family, struct sockaddr_storage *ss,
 
 	*len = 0;
 	for (i = 0; i < pool->nsources; i++) {
-		a = &pool->sources[pool->source_next++ %
+		a = &pool->sources[s->source_next++ %
 		    (unsigned)pool->nsources];
-		if (a->ss.ss_family == family) {
+		if (a->ss.ss_family == s->addr.ss.ss_family) {
 			*ss = a->ss;
 			*len = a->len;
 			return;
 		}
 	}
-}
-
-void
-pool_next_source(struct pool *pool, int family, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-	pthread_mutex_lock(&pool->lock);
-	next_source(pool, family, ss, len);
-	pthread_mutex_unlock(&pool->lock);
 }
 
 int
@@ -320,8 +316,8 @@ pool_pick(struct pool *pool, struct pick *out)
 			out->tried |= 1ULL << i;
 		/* Under the lock, so max_connections is never overshot. */
 		__atomic_add_fetch(&out->server->active, 1, __ATOMIC_RELAXED);
-		next_source(pool, out->server->addr.ss.ss_family,
-		    &out->source, &out->source_len);
+		next_source(pool, out->server, &out->source,
+		    &out->source_len);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;

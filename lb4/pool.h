@@ -38,6 +38,7 @@ struct server {
 	int		 weight;
 	int		 backup;
 	int		 max_connections;	/* 0 = unlimited */
+	unsigned	 source_next;	/* its turn over the pool's sources */
 	/* Shared with the workers. */
 	int		 active;	/* atomic: connections holding it (a pin) */
 	int		 health;	/* atomic: enum server_health */
@@ -59,7 +60,6 @@ struct pool {
 	int		 nservers;
 	struct addr	*sources;	/* source = [ ... ], port 0 */
 	int		 nsources;
-	unsigned	 source_next;	/* the turn, over all picks */
 	/* Main thread only. */
 	struct conf_health health;
 	int		 refs;		/* the config, and routes naming it */
@@ -123,14 +123,6 @@ void		 server_free(struct server *s);
  * Returns 0, or -1 when no server can take it.
  */
 int		 pool_pick(struct pool *pool, struct pick *out);
-
-/*
- * The next of <pool>'s source addresses of <family>, in turn, into *<ss>
- * and *<len>; *<len> = 0 when the pool has none of that family.  For the
- * health checks (main thread); pool_pick() does the same for connections.
- */
-void		 pool_next_source(struct pool *pool, int family,
-		    struct sockaddr_storage *ss, socklen_t *len);
 
 /*
  * Tries to bind every source address of every pool of <conf> (port 0,

@@ -354,6 +354,51 @@ START_TEST(test_pool_sources_in_turn)
 }
 END_TEST
 
+/*
+ * Each server takes the sources in its own turn: with two servers picked
+ * in alternation and two sources, a single turn for the pool would pair
+ * each server with one source for ever (half the ports toward each).
+ */
+START_TEST(test_pool_sources_per_server)
+{
+	static const char *const v[] = { "192.0.2.1", "192.0.2.2" };
+	int			 w[] = { 1, 1 };
+	struct pool		*p = make_pool(w, NULL, NULL, 2);
+	struct conf_server	 servers[2];
+	struct conf_pool	 cp;
+	struct addr		 src[2];
+	struct pick		 pk;
+	char			 got[128], ip[64];
+	size_t			 o = 0;
+	int			 i;
+
+	memset(&cp, 0, sizeof(cp));
+	memset(servers, 0, sizeof(servers));
+	for (i = 0; i < 2; i++) {
+		servers[i].addr = p->servers[i]->addr;
+		servers[i].weight = 1;
+	}
+	make_sources(v, 2, src);
+	cp.name = (char *)"web";
+	cp.servers = servers;
+	cp.nservers = 2;
+	cp.sources = src;
+	cp.nsources = 2;
+	pool_commit(p, pool_prepare(p, &cp, 1), NULL);
+	for (i = 0; i < 4; i++) {
+		memset(&pk, 0, sizeof(pk));
+		ck_assert_int_eq(pool_pick(p, &pk), 0);
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&pk.source)->sin_addr,
+		    ip, sizeof(ip));
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%c%s ",
+		    pk.server == p->servers[0] ? 'a' : 'b', ip + 8);
+		pool_release(pk.server);
+	}
+	ck_assert_str_eq(got, "a1 b1 a2 b2 ");
+	pool_unref(p);
+}
+END_TEST
+
 /* An address of this host binds; one that is not fails, named. */
 START_TEST(test_pool_check_sources)
 {
@@ -395,6 +440,7 @@ pool_suite(void)
 	tcase_add_test(core, test_pool_backups);
 	tcase_add_test(core, test_pool_apply_keeps_state);
 	tcase_add_test(core, test_pool_sources_in_turn);
+	tcase_add_test(core, test_pool_sources_per_server);
 	tcase_add_test(limits, test_pool_check_sources);
 	tcase_add_test(limits, test_swrr_none_eligible);
 	tcase_add_test(limits, test_pool_max_connections);
