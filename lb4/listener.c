@@ -115,7 +115,7 @@ route_pinned(const struct route *r)
 	int	i;
 
 	for (i = 0; i < r->npins; i++)
-		n += __atomic_load_n(&r->pins[i].n, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&r->pins[i].n, __ATOMIC_ACQUIRE);
 	return n;
 }
 

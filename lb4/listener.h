@@ -96,14 +96,18 @@ void		 route_free(struct route *r);
 /* Connections pinning <r>, summed over the workers (main thread). */
 long		 route_pinned(const struct route *r);
 
-/* Worker <id> pins or unpins <r> (only that worker writes its slot). */
+/*
+ * Worker <id> pins or unpins <r> (only that worker writes its slot).  The
+ * store releases: every read the conn made through <r> happens before
+ * route_pinned() (acquire) can see the pin gone.
+ */
 static inline void
 route_pin(struct route *r, int id, long delta)
 {
 	long	*n = &r->pins[id].n;
 
 	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
-	    __ATOMIC_RELAXED);
+	    __ATOMIC_RELEASE);
 }
 
 /*

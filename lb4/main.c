@@ -423,7 +423,7 @@ load_or_exit(int check_only)
 
 	if ((conf = conf_load(conf_path, &errors)) == NULL) {
 		if (check_only)
-			fputs(errors, stderr);
+			fputs(errors != NULL ? errors : "out of memory\n", stderr);
 		else
 			log_lines(errors);
 		free(errors);

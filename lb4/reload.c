@@ -162,10 +162,12 @@ plan_free(struct plan *p)
 	for (i = 0; p->routes != NULL && i < p->conf->nlisteners; i++)
 		route_free(p->routes[i]);
 	/* The plan's own references on what it created. */
-	for (i = 0; p->listeners != NULL && i < p->conf->nlisteners; i++)
+	for (i = 0; p->listeners != NULL && p->new_listener != NULL &&
+	    i < p->conf->nlisteners; i++)
 		if (p->new_listener[i])
 			listener_unref(p->listeners[i]);
-	for (i = 0; p->pools != NULL && i < p->conf->npools; i++) {
+	for (i = 0; p->pools != NULL && p->updates != NULL &&
+	    p->new_pool != NULL && i < p->conf->npools; i++) {
 		pool_update_free(p->updates[i]);
 		if (p->new_pool[i])
 			pool_unref(p->pools[i]);

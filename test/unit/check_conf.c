@@ -65,6 +65,7 @@ static const char *const bad_confs[] = {
 	"unknown-key-top",
 	"unknown-keys-everywhere",
 	"unknown-pool",
+	"value-newline",
 	"weights",
 	"workers",
 	"workers-negative",
