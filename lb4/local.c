@@ -97,7 +97,8 @@ local_error(int slot, enum local_reason reason, int err, const char *peer,
 	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1,
 	    __ATOMIC_RELAXED);
 	last = __atomic_load_n(&last_log_ms, __ATOMIC_RELAXED);
-	if (last != 0 && now - last < LOG_EVERY_MS)
+	/* Workers' coarse clock may lag main's by a tick: no underflow. */
+	if (last != 0 && now < last + LOG_EVERY_MS)
 		return;
 	if (!__atomic_compare_exchange_n(&last_log_ms, &last, now ? now : 1,
 	    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
