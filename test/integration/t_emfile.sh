@@ -19,7 +19,9 @@ pools = ( { name = "p";
   servers = ( { address = "127.0.0.1:$E"; } ); } );
 CONF
 NOFILE=48
-LB4_WRAP="prlimit --nofile=$NOFILE:$NOFILE $LB4_WRAP"
+# Last in the wrapper: under LB4_AS_UNIT the unit's limit is set first,
+# and lowering it needs no privilege.
+LB4_WRAP="$LB4_WRAP prlimit --nofile=$NOFILE:$NOFILE"
 start_lb4 lb4
 metric() {
 	curl -s --max-time 5 "http://127.0.0.1:$M/metrics" |
