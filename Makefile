@@ -44,7 +44,7 @@ TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 .PHONY: all clean install check check-unit check-integration check-pair \
 	check-packages check-fuzz check-tsan fuzz fuzz-build deps deps-build \
 	demo bench deb rpm tools lint check-torture check-stress \
-	stress-torture torture-asan
+	stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -87,6 +87,7 @@ check: deps
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
 	$(MAKE) check-integration
+	$(MAKE) check-unit-user
 	$(MAKE) check-torture
 	$(MAKE) check-pair
 	$(MAKE) check-packages
@@ -97,6 +98,14 @@ check-unit: all $(UNIT_BINS)
 
 check-integration: all tools
 	@test/integration/run.sh
+
+# The tests that move bytes again, with lb4 run as the shipped unit runs
+# it: an unprivileged user, only CAP_NET_BIND_SERVICE, LimitNOFILE (see
+# LB4_AS_UNIT in test/integration/lib.sh).  t_pipebudget always runs so.
+UNIT_USER_TESTS	?= t_integrity t_halfclose t_reset t_urgent t_idle t_proxy \
+		   t_retry t_slowreader t_emfile
+check-unit-user: all tools
+	@LB4_AS_UNIT=1 test/integration/run.sh $(UNIT_USER_TESTS)
 
 # The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
 # with the plain test peers.  check-torture is the short form that make
@@ -123,8 +132,19 @@ stress-torture: torture-asan tools
 	    rc=$$?; grep -h '^torture:' build/itest-logs/reload_torture.*.log; \
 	    exit $$rc
 
-# The long forms, for release: a list of parts.
-check-stress: stress-torture
+# The long forms, for release, not in check: a list of parts, each of
+# which runs alone (make check-stress STRESS=churn-tuned).  churn-*: the
+# churn test across the 60 s TIME_WAIT (t_churn.sh, CHURN=long), minutes
+# each.
+STRESS		?= torture churn-defaults churn-sources churn-tuned
+check-stress: all tools
+	@for s in $(STRESS); do \
+	    case $$s in \
+	    torture) $(MAKE) stress-torture || exit 1 ;; \
+	    churn-*) CHURN=long PART=$${s#churn-} LB4_SPLICE_MODES=true \
+		LB4_TEST_TIMEOUT=600 test/integration/run.sh t_churn || exit 1 ;; \
+	    *) echo "check-stress: unknown part $$s" >&2; exit 2 ;; \
+	    esac; done
 
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
 check-pair: all
@@ -202,8 +222,10 @@ install: all
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	# Examples: the keepalived configs and drop-in, the nftables ruleset,
-	# lb4.conf for a pair node.
-	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf; do \
+	# lb4.conf for a pair node, the sysctl settings for a node (an example,
+	# not active: README "Connection churn" says why).
+	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf \
+	    etc/sysctl.d; do \
 	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \

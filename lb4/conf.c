@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -80,7 +81,7 @@ static const char *const conf_listener_keys[] = {
 };
 static const char *const conf_pool_keys[] = {
 	"name", "send_proxy", "connect_timeout_ms", "retries", "health",
-	"servers", NULL
+	"servers", "source", NULL
 };
 static const char *const conf_health_keys[] = {
 	"type", "interval_ms", "timeout_ms", "rise", "fall", "send", "expect",
@@ -834,6 +835,108 @@ conf_servers(struct conf_ctx *ctx, const config_setting_t *pg,
 	free(addrs);
 }
 
+/*
+ * Parses a source address, "192.0.2.1", "2001:db8::1" or "[2001:db8::1]"
+ * (no port: the kernel picks it per destination), into <a>.  Returns 0,
+ * or -1 with a static reason in *<why>.
+ */
+static int
+conf_source_parse(const char *text, struct addr *a, const char **why)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&a->ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&a->ss;
+	char			 buf[INET6_ADDRSTRLEN + 2];
+	size_t			 len = strlen(text);
+
+	memset(a, 0, sizeof(*a));
+	*why = "not an IPv4 or IPv6 address (a source has no port)";
+	if (len == 0 || len >= sizeof(buf) || len >= sizeof(a->text))
+		return -1;
+	memcpy(buf, text, len + 1);
+	if (buf[0] == '[' && buf[len - 1] == ']') {
+		buf[len - 1] = '\0';
+		memmove(buf, buf + 1, len - 1);
+		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
+			return -1;
+	} else if (inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		a->len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1)
+		return -1;
+	if (a->len == 0) {
+		sin6->sin6_family = AF_INET6;
+		a->len = sizeof(*sin6);
+		if (IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr) ||
+		    IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr)) {
+			*why = "unspecified or multicast address";
+			return -1;
+		}
+	} else if (sin->sin_addr.s_addr == htonl(INADDR_ANY) ||
+	    IN_MULTICAST(ntohl(sin->sin_addr.s_addr)) ||
+	    sin->sin_addr.s_addr == htonl(INADDR_BROADCAST)) {
+		*why = "unspecified, broadcast or multicast address";
+		return -1;
+	}
+	memcpy(a->text, text, len + 1);
+	return 0;
+}
+
+/*
+ * The "source" array of pool group <g> into <p>: each address once, and
+ * one of each family the pool's servers have (a connection leaves from an
+ * address of its server's family).
+ */
+static void
+conf_sources(struct conf_ctx *ctx, const config_setting_t *g,
+    struct conf_pool *p)
+{
+	const config_setting_t	*list, *s;
+	const char		*why;
+	struct addr		*a;
+	int			 i, j, n, fam[2] = { 0, 0 };
+
+	if (config_setting_get_member(g, "source") == NULL)
+		return;
+	if ((list = conf_strings(ctx, g, "source")) == NULL)
+		return;
+	n = config_setting_length(list);
+	p->sources = conf_calloc((size_t)n, sizeof(*p->sources));
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned)i);
+		a = &p->sources[p->nsources];
+		if (conf_source_parse(config_setting_get_string(s), a,
+		    &why) == -1) {
+			conf_error(ctx, s, "bad source '%s': %s",
+			    config_setting_get_string(s), why);
+			continue;
+		}
+		for (j = 0; j < p->nsources; j++)
+			if (addr_equal(&p->sources[j], a))
+				break;
+		if (j < p->nsources) {
+			conf_error(ctx, s, "duplicate source '%s'", a->text);
+			continue;
+		}
+		fam[a->ss.ss_family == AF_INET6]++;
+		p->nsources++;
+	}
+	if (p->nsources == 0) {
+		if (n == 0)
+			conf_error(ctx, list, "empty 'source': leave it out "
+			    "to let the kernel choose");
+		return;
+	}
+	for (i = 0; i < p->nservers; i++) {
+		j = p->servers[i].addr.ss.ss_family == AF_INET6;
+		if (p->servers[i].addr.len != 0 && fam[j] == 0) {
+			conf_error(ctx, list, "server '%s' is %s but no "
+			    "source address is", p->servers[i].addr.text,
+			    j ? "IPv6" : "IPv4");
+			return;
+		}
+	}
+}
+
 /* One pool group <g> into <p>. */
 static void
 conf_pool(struct conf_ctx *ctx, const config_setting_t *g,
@@ -854,6 +957,7 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *g,
 	conf_int(ctx, g, "retries", 0, INT_MAX, &p->retries);
 	conf_health(ctx, g, &p->health);
 	conf_servers(ctx, g, p);
+	conf_sources(ctx, g, p);
 }
 
 /*
@@ -1360,6 +1464,7 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->npools; i++) {
 		free(conf->pools[i].name);
 		free(conf->pools[i].servers);
+		free(conf->pools[i].sources);
 		conf_health_free(&conf->pools[i].health);
 	}
 	free(conf->pools);

@@ -56,6 +56,8 @@ struct conf_pool {
 	struct conf_health health;
 	struct conf_server *servers;
 	int		nservers;
+	struct addr	*sources;	/* source = [ "IP", ... ]: port 0 */
+	int		nsources;
 	int		line;
 };
 

@@ -26,11 +26,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +41,7 @@
 #include "connlog.h"
 #include "ev.h"
 #include "listener.h"
+#include "local.h"
 #include "log.h"
 #include "pool.h"
 #include "proxy.h"
@@ -94,8 +98,10 @@ struct conn {
 	int		 retries_left;
 	int		 idle_timeout_ms;
 	unsigned	 in_again:1;
+	unsigned	 local_fail:1;	/* the last connect failed locally */
 	unsigned	 send_proxy:2;	/* enum send_proxy, the route's */
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
+	uint32_t	 queued;	/* socket queues at the last idle look */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
 	uint64_t	 started;	/* ms, accept */
 	uint64_t	 connect_at;	/* us, this attempt's connect() */
@@ -231,44 +237,54 @@ flow_release(struct worker *w, struct flow *f)
 	}
 }
 
+/* A byte moved, either way: the idle timer starts again (SPEC 5). */
+static void
+conn_touch(struct worker *w, struct conn *c)
+{
+	c->deadline = w->now + (uint64_t)c->idle_timeout_ms;
+}
+
 static void
 count_bytes(struct worker *w, struct conn *c, struct flow *f, ssize_t n)
 {
 	stats_add(&c->route->listener->stats[w->id], f->stat, n);
 	stats_add(&c->server->stats[w->id], f->stat, n);
 	c->bytes[f->stat == STAT_BYTES_S2C] += (uint64_t)n;
-	c->deadline = w->now + (uint64_t)c->idle_timeout_ms;
+	conn_touch(w, c);
 }
 
 /*
- * Keeps <len> unsent bytes of <data> in the flow: in a pipe when splicing
- * is on (the next flush splices them out), else in a buffer.  Returns 0, or
- * -1 when neither can be had.
+ * Keeps <len> unsent bytes of <data> in the flow, which holds nothing
+ * yet: in a pipe when splicing is on (the next flush splices them out),
+ * else in a buffer.  A pipe that takes only part (a short pipe the kernel
+ * gave past fs.pipe-user-pages-soft) keeps that part and the rest waits
+ * in a buffer, flushed after the pipe: nothing is reset for lack of a
+ * pipe.  Returns 0, or -1 when no buffer can be had (out of memory).
  */
 static int
 flow_stash(struct worker *w, struct flow *f, const char *data, size_t len)
 {
-	ssize_t	n;
+	ssize_t	n = 0;
 
-	if (LOAD(&w->rt->splice) &&
-	    (f->pipe != NULL || (f->pipe = pipe_get(&w->pipes)) != NULL)) {
-		n = write(f->pipe->wfd, data, len);
-		if (n == (ssize_t)len) {
-			f->piped = (uint32_t)len;
+	if (LOAD(&w->rt->splice) && (f->pipe != NULL ||
+	    (f->pipe = pipe_get(&w->pipes, w->now)) != NULL)) {
+		if ((n = write(f->pipe->wfd, data, len)) == -1)
+			n = 0;
+		f->piped = (uint32_t)n;
+		if ((size_t)n == len)
 			return 0;
+		if (n == 0) {
+			pipe_put(&w->pipes, f->pipe, 1);
+			f->pipe = NULL;
 		}
-		/* Cannot happen with an empty pipe; be safe anyway. */
-		pipe_put(&w->pipes, f->pipe, 0);
-		f->pipe = NULL;
-		f->piped = 0;
-		if (n > 0)
-			return -1;
 	}
-	if (f->buf == NULL && (f->buf = worker_buf_get(w)) == NULL)
+	if (f->buf == NULL && (f->buf = worker_buf_get(w)) == NULL) {
+		local_error(w->id, LOCAL_MEMORY, ENOMEM, NULL, w->now);
 		return -1;
-	memcpy(f->buf->data, data, len);
+	}
+	memcpy(f->buf->data, data + n, len - (size_t)n);
 	f->off = 0;
-	f->len = (uint32_t)len;
+	f->len = (uint32_t)(len - (size_t)n);
 	return 0;
 }
 
@@ -373,15 +389,20 @@ static int
 flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
     struct side *dst)
 {
-	ssize_t	n;
-	int	budget = PUMP_BUDGET;
+	ssize_t	 n;
+	uint64_t before;
+	int	 budget = PUMP_BUDGET;
 
 	for (;;) {
 		if (flow_pending(f)) {
 			if (!dst->writable)
 				return 0;
+			before = (uint64_t)f->piped + f->len;
 			if (flow_flush(w, f, dst) == -1)
 				return -1;
+			/* A slow reader draining a backlog is not idle. */
+			if ((uint64_t)f->piped + f->len != before)
+				conn_touch(w, c);
 			if (flow_pending(f))
 				return 0;
 		}
@@ -401,8 +422,10 @@ flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
 			return 0;
 		if (budget-- == 0)
 			return 1;
-		if (f->bulk && !src->urgent && (f->pipe != NULL ||
-		    (f->pipe = pipe_get(&w->pipes)) != NULL)) {
+		if (f->bulk && !src->urgent && f->pipe == NULL &&
+		    (f->pipe = pipe_get(&w->pipes, w->now)) == NULL)
+			f->bulk = 0;	/* no pipe: copy, ask again later */
+		if (f->bulk && !src->urgent) {
 			n = flow_read_splice(f, src);
 			/* 0 is EOF, or the urgent mark once the peer's FIN
 			 * is in: only recv() tells them apart. */
@@ -612,18 +635,34 @@ epoll_add(struct worker *w, struct side *s)
 	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev);
 }
 
-/* The connect to c->server failed: count it, then retry or give up. */
+/*
+ * The connect to c->server failed with <err> (0: refused or timed out, as
+ * epoll or the timer said).  A local error (local.h: no source port, fd,
+ * memory) is counted as ours, never toward the server's fall; anything
+ * else is the server's.  Then the next pick, within retries; when they
+ * run out the client is closed, with a reset after a local error (SPEC 5).
+ */
 static void
-connect_failed(struct worker *w, struct conn *c)
+connect_failed(struct worker *w, struct conn *c, int err)
 {
 	struct server	*s = c->server;
+	int		 reason = err != 0 ? local_reason_of(err) : -1;
+	char		 peer[ADDR_TEXT_MAX + 128];
 
-	/* Reaching fall: wake the main thread now rather than at its next
-	 * tick, so the server leaves the pick (and keepalived learns of an
-	 * empty pool) without waiting. */
-	if (pool_report(s, 0) == LOAD(&s->passive_fall))
-		worker_wake_main(w);
-	stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
+	c->local_fail = reason != -1;
+	if (reason != -1) {
+		snprintf(peer, sizeof(peer), "%s/%s", s->pool_name,
+		    s->addr.text);
+		local_error(w->id, (enum local_reason)reason, err, peer,
+		    w->now);
+	} else {
+		/* Reaching fall: wake the main thread now rather than at its
+		 * next tick, so the server leaves the pick (and keepalived
+		 * learns of an empty pool) without waiting. */
+		if (pool_report(s, 0) == LOAD(&s->passive_fall))
+			worker_wake_main(w);
+		stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
+	}
 	conn_drop_server(w, c);
 	if (c->backend.fd != -1) {
 		close(c->backend.fd);
@@ -632,7 +671,90 @@ connect_failed(struct worker *w, struct conn *c)
 	if (c->retries_left-- > 0)
 		conn_connect(w, c, 0);
 	else
-		conn_close(w, c, 0, END_CONNECT_FAILED);
+		conn_close(w, c, c->local_fail, c->local_fail ?
+		    END_LOCAL_ERROR : END_CONNECT_FAILED);
+}
+
+/*
+ * A non-blocking socket toward the picked server, bound to the pick's
+ * source address when the pool has some (IP_BIND_ADDRESS_NO_PORT: the
+ * port is chosen at connect() per destination, so each source address
+ * adds a whole port range toward each server).  Out of descriptors, one
+ * of the worker's reserve is given up so that the accepted client still
+ * gets its server socket, and accepting pauses.  Returns the fd, or -1
+ * with errno.
+ */
+static int
+conn_socket(struct worker *w, const struct pick *pick, int family)
+{
+	int	fd, err;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
+	    acceptor_reserve_use(w) == 0)
+		fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd == -1)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
+	if (pick->source_len != 0 && (setsockopt(fd, IPPROTO_IP,
+	    IP_BIND_ADDRESS_NO_PORT, &(int){1}, sizeof(int)) == -1 ||
+	    bind(fd, (const struct sockaddr *)&pick->source,
+	    pick->source_len) == -1)) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Bytes waiting in the sockets of <c>: sent by lb4 and not yet
+ * acknowledged by the peer (SIOCOUTQ), plus received and not read
+ * (SIOCINQ), both sides.
+ */
+static uint32_t
+conn_queued(const struct conn *c)
+{
+	const struct side	*sides[2] = { &c->client, &c->backend };
+	uint32_t		 sum = 0;
+	int			 i, n;
+
+	for (i = 0; i < 2; i++) {
+		if (sides[i]->fd == -1)
+			continue;
+		if (ioctl(sides[i]->fd, SIOCOUTQ, &n) == 0 && n > 0)
+			sum += (uint32_t)n;
+		if (ioctl(sides[i]->fd, SIOCINQ, &n) == 0 && n > 0)
+			sum += (uint32_t)n;
+	}
+	return sum;
+}
+
+/*
+ * The idle timer of an established <c> fired.  A peer that took bytes
+ * out of the socket queues since the last look is not idle (a slow
+ * reader draining what lb4 wrote long ago, which raises no event): the
+ * timer starts again.  Otherwise the connection is closed: with a reset
+ * when bytes still wait in either direction (in lb4's pipes or buffers,
+ * or in the queues), so that a cut stream cannot pass for a complete
+ * one, else with a FIN.
+ */
+static void
+conn_idle(struct worker *w, struct conn *c)
+{
+	uint32_t	queued = conn_queued(c);
+
+	if (queued != 0 && queued != c->queued) {
+		c->queued = queued;
+		conn_touch(w, c);
+		timer_move(&w->timers, &c->timer, c->deadline);
+		return;
+	}
+	conn_close(w, c, queued != 0 || flow_pending(&c->up) ||
+	    flow_pending(&c->down), END_IDLE_TIMEOUT);
 }
 
 /*
@@ -704,9 +826,11 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	memset(&pick, 0, sizeof(pick));
 	pick.tried = first ? 0 : c->tried;
 	if (pool_pick(c->route->pool, &pick) == -1) {
-		/* After a failed attempt the retries ran out of servers. */
-		conn_close(w, c, 0, c->tries == 0 ? END_NO_SERVER :
-		    END_CONNECT_FAILED);
+		/* After a failed attempt the retries ran out of servers;
+		 * after a local error, the client gets a reset. */
+		conn_close(w, c, !first && c->local_fail, !first &&
+		    c->local_fail ? END_LOCAL_ERROR : c->tries == 0 ?
+		    END_NO_SERVER : END_CONNECT_FAILED);
 		return;
 	}
 	s = c->server = pick.server;
@@ -716,19 +840,19 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	if (first)
 		c->retries_left = c->route->retries;
 	family = s->addr.ss.ss_family;
-	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		conn_close(w, c, 0, END_LOCAL_ERROR);
+	if ((fd = conn_socket(w, &pick, family)) == -1) {
+		c->backend.fd = -1;
+		connect_failed(w, c, local_reason_of(errno) != -1 ? errno :
+		    ENOBUFS);
 		return;
 	}
 	side_init(&c->backend, EV_SERVER, fd, c);
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
-	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
 	c->tries++;
 	c->connect_at = mono_us();
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
-		connect_failed(w, c);
+		/* EAGAIN: no free port on kernels before 4.x said so. */
+		connect_failed(w, c, errno == EAGAIN ? EADDRNOTAVAIL : errno);
 		return;
 	}
 	if (epoll_add(w, &c->backend) == -1) {
@@ -809,7 +933,7 @@ conn_io(struct worker *w, void *ptr, uint32_t events)
 			return;
 		}
 		if (events & (EPOLLERR | EPOLLHUP))
-			connect_failed(w, c);
+			connect_failed(w, c, 0);
 		else if (events & EPOLLOUT)
 			conn_established(w, c);
 		return;
@@ -829,7 +953,7 @@ conn_timeout(struct worker *w, struct timer *t)
 	if (c->state == CONN_CONNECTING) {
 		c->deadline = UINT64_MAX;
 		timer_move(&w->timers, t, UINT64_MAX);
-		connect_failed(w, c);
+		connect_failed(w, c, 0);
 	} else
-		conn_close(w, c, 0, END_IDLE_TIMEOUT);
+		conn_idle(w, c);
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "health.h"
+#include "local.h"
 #include "log.h"
 #include "loop.h"
 #include "pool.h"
@@ -75,6 +76,9 @@ struct check {
 	char		 buf[CHECK_BUF];
 	size_t		 nbuf;
 	char		 reason[REASON_MAX];	/* last failure */
+	struct addr	*sources;	/* the pool's source = [ ... ] */
+	int		 nsources;
+	unsigned	 source_next;
 	struct check	*next;
 };
 
@@ -317,6 +321,25 @@ finish(struct check *c, int ok)
 	arm(c, next > now ? next : now);
 }
 
+/*
+ * The check of <c> could not run because of this host (no source port,
+ * no fd, no memory: errno <err>): counted and logged as a local error,
+ * never as the server's failure, and the next check is at its time.
+ */
+static void
+finish_local(struct check *c, int err)
+{
+	uint64_t	now = loop_now_ms(), next;
+
+	local_error(LOCAL_MAIN_SLOT, (enum local_reason)local_reason_of(err),
+	    err, c->name, now);
+	close_fd(&c->h);
+	free_req(c);
+	c->phase = PHASE_IDLE;
+	next = c->started + (uint64_t)c->cfg.interval_ms;
+	arm(c, next > now ? next : now);
+}
+
 /* ---------------------------------------------------- socket checks */
 
 static int
@@ -516,6 +539,31 @@ on_readable(struct check *c)
 	}
 }
 
+/*
+ * Binds c->h.fd to the next source address of <family>, as connections
+ * do (IP_BIND_ADDRESS_NO_PORT).  Returns 0 (also when there is none), or
+ * -1 with errno.
+ */
+static int
+check_bind_source(struct check *c, int family)
+{
+	const struct addr	*a;
+	int			 i;
+
+	for (i = 0; i < c->nsources; i++) {
+		a = &c->sources[c->source_next++ % (unsigned)c->nsources];
+		if (a->ss.ss_family != family)
+			continue;
+		if (setsockopt(c->h.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+		    &(int){1}, sizeof(int)) == -1 ||
+		    bind(c->h.fd, (const struct sockaddr *)&a->ss, a->len) ==
+		    -1)
+			return -1;
+		return 0;
+	}
+	return 0;
+}
+
 static void
 start_socket(struct check *c)
 {
@@ -525,7 +573,11 @@ start_socket(struct check *c)
 	target(c, &ss, &len);
 	c->h.fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (c->h.fd == -1) {
+	if (c->h.fd == -1 || check_bind_source(c, ss.ss_family) == -1) {
+		if (local_reason_of(errno) != -1) {
+			finish_local(c, errno);
+			return;
+		}
 		errno_reason(c, "socket", errno);
 		finish(c, 0);
 		return;
@@ -539,6 +591,11 @@ start_socket(struct check *c)
 		return;
 	}
 	if (errno != EINPROGRESS) {
+		if (local_reason_of(errno) != -1 || errno == EAGAIN) {
+			finish_local(c, errno == EAGAIN ? EADDRNOTAVAIL :
+			    errno);
+			return;
+		}
 		errno_reason(c, NULL, errno);
 		finish(c, 0);
 		return;
@@ -958,6 +1015,21 @@ check_build(const char *pool, const char *addr, const struct conf_health *cfg)
 	return c;
 }
 
+/* Copies the source addresses of <cp> into <c>.  Returns 0 or -1. */
+static int
+check_sources(struct check *c, const struct conf_pool *cp)
+{
+	if (cp->nsources == 0)
+		return 0;
+	if ((c->sources = calloc((size_t)cp->nsources,
+	    sizeof(*c->sources))) == NULL)
+		return -1;
+	memcpy(c->sources, cp->sources,
+	    sizeof(*c->sources) * (size_t)cp->nsources);
+	c->nsources = cp->nsources;
+	return 0;
+}
+
 /* Attaches the spare <c> to <s> and arms it (room reserved: cannot fail). */
 static void
 check_attach(struct check *c, struct server *s, uint64_t now)
@@ -1020,6 +1092,7 @@ check_free(struct check *c)
 	close_fd(&c->out);
 	free_req(c);
 	cfg_free(&c->cfg);
+	free(c->sources);
 	free(c->name);
 	free(c);
 }
@@ -1070,6 +1143,8 @@ sync_server(struct pool *pool, struct server *s, struct check *spare,
 {
 	struct check		*c = s->check;
 	struct conf_health	 old;
+	struct addr		*sources;
+	int			 nsources;
 
 	if (pool->health.type == HEALTH_NONE) {
 		if (c == NULL)
@@ -1089,6 +1164,13 @@ sync_server(struct pool *pool, struct server *s, struct check *spare,
 		check_attach(spare, s, now);
 		return 1;
 	}
+	/* The pool's source addresses, prepared in the spare. */
+	sources = c->sources;
+	nsources = c->nsources;
+	c->sources = spare->sources;
+	c->nsources = spare->nsources;
+	spare->sources = sources;
+	spare->nsources = nsources;
 	if (cfg_same(&c->cfg, &pool->health))
 		return 0;
 	/* New settings: restart the check, keep the state and counts.  The
@@ -1118,6 +1200,7 @@ int
 health_prepare(const struct conf *conf)
 {
 	const struct conf_pool	*cp;
+	struct check		*c;
 	int			 i, j, n = 0;
 
 	spares_free();
@@ -1131,13 +1214,14 @@ health_prepare(const struct conf *conf)
 		cp = &conf->pools[i];
 		for (j = 0; cp->health.type != HEALTH_NONE &&
 		    j < cp->nservers; j++) {
-			hc.spares[hc.nspares] = check_build(cp->name,
-			    cp->servers[j].addr.text, &cp->health);
-			if (hc.spares[hc.nspares] == NULL) {
+			c = check_build(cp->name, cp->servers[j].addr.text,
+			    &cp->health);
+			if (c != NULL)
+				hc.spares[hc.nspares++] = c;
+			if (c == NULL || check_sources(c, cp) == -1) {
 				spares_free();
 				return -1;
 			}
-			hc.nspares++;
 		}
 	}
 	return 0;

@@ -11,6 +11,7 @@
  * thundering herd.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "connlog.h"
 #include "ev.h"
 #include "listener.h"
+#include "local.h"
 #include "log.h"
 #include "pool.h"
 #include "worker.h"
@@ -312,8 +314,42 @@ pause_accepting(struct worker *w, const char *why)
 void
 acceptor_tick(struct worker *w)
 {
-	if (w->acceptor.paused && w->now >= w->acceptor.resume_at)
+	struct acceptor	*a = &w->acceptor;
+
+	if (!a->paused || w->now < a->resume_at)
+		return;
+	/* Accept again only with the fd reserve whole. */
+	if (acceptor_reserve_fill(a) == 0)
 		set_paused(w, 0);
+	else
+		a->resume_at = w->now + PAUSE_MS;
+}
+
+int
+acceptor_reserve_fill(struct acceptor *a)
+{
+	int	fd;
+
+	while (a->nreserve < ACCEPT_FD_RESERVE) {
+		if ((fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1)
+			return -1;
+		a->reserve[a->nreserve++] = fd;
+	}
+	return 0;
+}
+
+int
+acceptor_reserve_use(struct worker *w)
+{
+	struct acceptor	*a = &w->acceptor;
+
+	if (a->nreserve == 0)
+		return -1;
+	close(a->reserve[--a->nreserve]);
+	local_error(w->id, LOCAL_FD, EMFILE, NULL, w->now);
+	pause_accepting(w, "out of file descriptors, the reserve answered "
+	    "an accepted client");
+	return 0;
 }
 
 long
@@ -327,6 +363,8 @@ acceptor_wait_ms(const struct acceptor *a, uint64_t now)
 void
 acceptor_free(struct acceptor *a)
 {
+	while (a->nreserve > 0)
+		close(a->reserve[--a->nreserve]);
 	free(a->reg);
 	a->reg = NULL;
 	a->nreg = 0;

@@ -59,13 +59,21 @@ struct lsock {
 	struct route	*route;		/* atomic pointer, set by reload.c */
 };
 
-/* A worker's accepting state: the lsocks it watches, and the pause. */
+#define ACCEPT_FD_RESERVE	4
+
+/*
+ * A worker's accepting state: the lsocks it watches, the pause, and the
+ * fd reserve (relayd's accept_reserve): spare descriptors given up so
+ * that a client already accepted still gets its server socket.
+ */
 struct acceptor {
 	struct lsock	**reg;		/* lsocks registered in the epoll set */
 	int		 nreg;
 	int		 paused;
 	uint64_t	 resume_at;
 	uint64_t	 last_pause_log;
+	int		 reserve[ACCEPT_FD_RESERVE];	/* spare fds */
+	int		 nreserve;
 };
 
 struct listener	*listener_new(const char *name, int nworkers);
@@ -132,6 +140,17 @@ void		 acceptor_sync(struct worker *w, struct lsock *const *set,
 void		 acceptor_run(struct worker *w, struct lsock *ls);
 void		 acceptor_tick(struct worker *w);
 void		 acceptor_free(struct acceptor *a);
+
+/* Opens the missing reserved fds.  Returns 0 when the reserve is whole. */
+int		 acceptor_reserve_fill(struct acceptor *a);
+
+/*
+ * Out of file descriptors while opening the server socket of a client
+ * already accepted: gives up one reserved fd so that the caller can try
+ * again, counts a local error and pauses accepting until the reserve is
+ * whole again.  Returns 0, or -1 when the reserve is empty.
+ */
+int		 acceptor_reserve_use(struct worker *w);
 
 /* ms until the pause ends (0 when it is over), -1 when not paused. */
 long		 acceptor_wait_ms(const struct acceptor *a, uint64_t now);

@@ -490,6 +490,7 @@ main(int argc, char *argv[])
 	    -1)
 		exit(2);
 	open_health_file();
+	pipe_budget_init();	/* under the final user's limits */
 	if (connlog_start() == -1 || state_start_workers(&state) == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();

@@ -14,6 +14,7 @@
 #include "connlog.h"
 #include "health.h"
 #include "listener.h"
+#include "local.h"
 #include "log.h"
 #include "metrics.h"
 #include "oneshot.h"
@@ -267,6 +268,40 @@ check_metrics(struct state *st, struct text *t)
 		}
 }
 
+/* Local errors by reason, and the pipes against their budget. */
+static void
+local_metrics(struct state *st, struct text *t)
+{
+	unsigned long long	fallbacks = 0;
+	long			in_use = 0;
+	int			r, i;
+
+	family(t, "lb4_local_errors_total", "counter",
+	    "Failures of this host, not of a server (never counted toward "
+	    "fall), by reason: source_port, fd, memory, pipe.");
+	for (r = 0; r < LOCAL_MAX; r++)
+		text_printf(t, "lb4_local_errors_total{reason=\"%s\"} %llu\n",
+		    local_reason_name((enum local_reason)r),
+		    (unsigned long long)local_errors((enum local_reason)r));
+	for (i = 0; i < st->nworkers; i++) {
+		in_use += pipe_cache_in_use(&st->workers[i].pipes);
+		fallbacks += pipe_cache_fallbacks(&st->workers[i].pipes);
+	}
+	family(t, "lb4_pipes_in_use", "gauge",
+	    "Pipes held by connections now (splice path).");
+	text_printf(t, "lb4_pipes_in_use %ld\n", in_use);
+	family(t, "lb4_pipe_pages", "gauge",
+	    "Pages of every pipe lb4 holds, cached ones included.");
+	text_printf(t, "lb4_pipe_pages %ld\n", pipe_pages_held());
+	family(t, "lb4_pipe_budget_pages", "gauge",
+	    "The most pipe pages lb4 holds (from fs.pipe-user-pages-soft); "
+	    "0 = no budget.");
+	text_printf(t, "lb4_pipe_budget_pages %ld\n", pipe_budget_pages());
+	family(t, "lb4_pipe_fallbacks_total", "counter",
+	    "Times a connection wanted a pipe and took the copy path.");
+	text_printf(t, "lb4_pipe_fallbacks_total %llu\n", fallbacks);
+}
+
 void
 metrics_render(struct state *st, struct text *t)
 {
@@ -283,6 +318,7 @@ metrics_render(struct state *st, struct text *t)
 	    "Connects to the server that were refused or timed out.",
 	    v_errors);
 	check_metrics(st, t);
+	local_metrics(st, t);
 	end_metrics(st, t);
 	connect_time_metrics(st, t);
 	node_metrics(st, t);

@@ -1,22 +1,118 @@
 /*
- * pipe.c: pipe cache.  Creating a pipe costs two fds and a syscall or two;
- * reusing one costs a pointer swap, which matters at tens of thousands of
- * connections a second.
+ * pipe.c: pipe cache and budget.  Creating a pipe costs two fds and a
+ * syscall or two; reusing one costs a pointer swap, which matters at tens
+ * of thousands of connections a second.  The budget (pipe.h) is one
+ * atomic page count, touched only when a pipe is created or destroyed,
+ * never on a cache hit.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "local.h"
+#include "log.h"
 #include "pipe.h"
 
-void
-pipe_cache_init(struct pipe_cache *pc, int max_free, int size)
+#define PAGE		4096
+#define DEFAULT_PAGES	16	/* a pipe the kernel sizes itself */
+#define RETRY_MS	1000	/* after the kernel refused a pipe */
+#define CAP_SYS_ADMIN_BIT	21
+#define CAP_SYS_RESOURCE_BIT	24
+
+#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
+#define BUMP(p, n)	__atomic_store_n((p), LOAD(p) + (n), __ATOMIC_RELAXED)
+
+static long	budget;		/* pages; 0 = no budget */
+static long	held;		/* atomic: pages of every pipe lb4 holds */
+
+/* The number in /proc/sys/<path>, or -1. */
+static long
+read_long(const char *path)
 {
-	pc->free = NULL;
-	pc->nfree = 0;
+	FILE	*f;
+	long	 v = -1;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* 1 when the effective capabilities free us of the per-user limit. */
+static int
+unlimited_by_caps(void)
+{
+	FILE			*f;
+	char			 line[256];
+	unsigned long long	 eff = 0;
+
+	if ((f = fopen("/proc/self/status", "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff & (1ULL << CAP_SYS_RESOURCE_BIT)) != 0 ||
+	    (eff & (1ULL << CAP_SYS_ADMIN_BIT)) != 0;
+}
+
+void
+pipe_budget_init(void)
+{
+	long	soft, hard;
+
+	soft = read_long("/proc/sys/fs/pipe-user-pages-soft");
+	hard = read_long("/proc/sys/fs/pipe-user-pages-hard");
+	if (hard > 0 && (soft <= 0 || hard < soft))
+		soft = hard;
+	if (soft <= 0 || unlimited_by_caps()) {
+		budget = 0;
+		log_info("pipes: no budget (%s)", soft <= 0 ?
+		    "fs.pipe-user-pages-soft is off" : "CAP_SYS_RESOURCE");
+		return;
+	}
+	/*
+	 * Three quarters of the user's limit: the rest is for the health
+	 * checks' command pipes and anything else this user runs.  Past the
+	 * limit the kernel would give tiny pipes that a copy-path leftover
+	 * does not fit in.
+	 */
+	budget = soft * 3 / 4;
+	log_info("pipes: budget %ld pages of the user's %ld "
+	    "(fs.pipe-user-pages-%s); past it connections copy", budget,
+	    soft, soft == hard ? "hard" : "soft");
+}
+
+long
+pipe_budget_pages(void)
+{
+	return budget;
+}
+
+long
+pipe_pages_held(void)
+{
+	return __atomic_load_n(&held, __ATOMIC_RELAXED);
+}
+
+void
+pipe_cache_init(struct pipe_cache *pc, int max_free, int size, int slot)
+{
+	memset(pc, 0, sizeof(*pc));
 	pc->max_free = max_free;
 	pc->size = size;
-	pc->failed_at = 0;
+	pc->slot = slot;
+}
+
+static long
+pages_of(int bytes)
+{
+	return bytes > 0 ? (bytes + PAGE - 1) / PAGE : DEFAULT_PAGES;
 }
 
 static void
@@ -24,6 +120,7 @@ pipe_destroy(struct pipe *p)
 {
 	close(p->rfd);
 	close(p->wfd);
+	__atomic_sub_fetch(&held, pages_of(p->size), __ATOMIC_RELAXED);
 	free(p);
 }
 
@@ -39,29 +136,77 @@ pipe_cache_clear(struct pipe_cache *pc)
 	pc->nfree = 0;
 }
 
-struct pipe *
-pipe_get(struct pipe_cache *pc)
+/* A new pipe within the budget, or NULL (errno set for a local error). */
+static struct pipe *
+pipe_create(struct pipe_cache *pc)
 {
 	struct pipe	*p;
-	int		 fds[2];
+	long		 want = pages_of(pc->size);
+	int		 fds[2], got;
 
-	if ((p = pc->free) != NULL) {
-		pc->free = p->next;
-		pc->nfree--;
-		return p;
+	if (__atomic_add_fetch(&held, want, __ATOMIC_RELAXED) > budget &&
+	    budget != 0) {
+		__atomic_sub_fetch(&held, want, __ATOMIC_RELAXED);
+		errno = 0;		/* the budget, not an error */
+		return NULL;
 	}
 	if ((p = malloc(sizeof(*p))) == NULL)
-		return NULL;
+		goto fail;
 	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
 		free(p);
-		return NULL;
+		goto fail;
 	}
 	/* A bigger pipe means fewer splice calls per megabyte. */
 	if (pc->size > 0)
 		(void)fcntl(fds[1], F_SETPIPE_SZ, pc->size);
+	got = fcntl(fds[1], F_GETPIPE_SZ);
 	p->rfd = fds[0];
 	p->wfd = fds[1];
+	p->size = got;
 	p->next = NULL;
+	__atomic_add_fetch(&held, pages_of(got) - want, __ATOMIC_RELAXED);
+	/*
+	 * Smaller than asked: the user is past fs.pipe-user-pages-soft (or
+	 * fs.pipe-max-size is below our size).  Such a pipe would cost a
+	 * splice per few KiB; the copy path does as well and leaves the
+	 * pages to others.
+	 */
+	if (got == -1 || (pc->size > 0 && got < pc->size)) {
+		pipe_destroy(p);
+		errno = ENOBUFS;
+		return NULL;
+	}
+	return p;
+fail:
+	__atomic_sub_fetch(&held, want, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+struct pipe *
+pipe_get(struct pipe_cache *pc, uint64_t now)
+{
+	struct pipe	*p;
+
+	if ((p = pc->free) != NULL) {
+		pc->free = p->next;
+		pc->nfree--;
+		BUMP(&pc->in_use, 1);
+		return p;
+	}
+	if (now < pc->retry_at) {
+		BUMP(&pc->fallbacks, 1);
+		return NULL;
+	}
+	if ((p = pipe_create(pc)) == NULL) {
+		BUMP(&pc->fallbacks, 1);
+		if (errno != 0) {
+			/* Refused by the kernel: not before a while. */
+			pc->retry_at = now + RETRY_MS;
+			local_error(pc->slot, LOCAL_PIPE, errno, NULL, now);
+		}
+		return NULL;
+	}
+	BUMP(&pc->in_use, 1);
 	return p;
 }
 
@@ -70,11 +215,29 @@ pipe_put(struct pipe_cache *pc, struct pipe *p, int empty)
 {
 	if (p == NULL)
 		return;
-	if (!empty || pc->nfree >= pc->max_free) {
+	BUMP(&pc->in_use, -1);
+	/*
+	 * With a budget, a cache may not sit on more than half of it: the
+	 * other workers' connections need pipes too.
+	 */
+	if (!empty || pc->nfree >= pc->max_free ||
+	    (budget != 0 && LOAD(&held) > budget / 2)) {
 		pipe_destroy(p);
 		return;
 	}
 	p->next = pc->free;
 	pc->free = p;
 	pc->nfree++;
+}
+
+long
+pipe_cache_in_use(const struct pipe_cache *pc)
+{
+	return LOAD(&pc->in_use);
+}
+
+uint64_t
+pipe_cache_fallbacks(const struct pipe_cache *pc)
+{
+	return LOAD(&pc->fallbacks);
 }

@@ -4,8 +4,11 @@
  * only.  The workers read health/admin/active with atomics; everything that
  * shapes the pick (the server array, weights) changes under the lock.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pool.h"
 
@@ -54,6 +57,7 @@ struct pool_update {
 	int		 ncreated;
 	struct server	**gone;		/* servers of the pool that leave */
 	int		 ngone;
+	struct addr	*sources;	/* copy of cp->sources */
 	const struct conf_pool *cp;
 };
 
@@ -91,6 +95,7 @@ pool_unref(struct pool *pool)
 	free(pool->servers);
 	free(pool->peers);
 	free(pool->eligible);
+	free(pool->sources);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->name);
 	free(pool);
@@ -137,6 +142,7 @@ pool_update_free(struct pool_update *u)
 	free(u->peers);
 	free(u->eligible);
 	free(u->gone);
+	free(u->sources);
 	free(u);
 }
 
@@ -160,6 +166,13 @@ pool_prepare(const struct pool *pool, const struct conf_pool *cp,
 	if (u->next == NULL || u->peers == NULL || u->eligible == NULL ||
 	    u->created == NULL || u->gone == NULL)
 		goto fail;
+	if (cp->nsources > 0) {
+		if ((u->sources = calloc((size_t)cp->nsources,
+		    sizeof(*u->sources))) == NULL)
+			goto fail;
+		memcpy(u->sources, cp->sources,
+		    sizeof(*u->sources) * (size_t)cp->nsources);
+	}
 	for (i = 0; i < n; i++) {
 		u->next[i] = find_by_addr(pool->servers, pool->nservers,
 		    &cp->servers[i].addr);
@@ -191,6 +204,7 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 	const struct conf_pool	*cp = u->cp;
 	struct server		**old_servers;
 	struct swrr_peer	*old_peers;
+	struct addr		*old_sources;
 	unsigned char		*old_eligible;
 	int			 i, keep_scores;
 
@@ -214,6 +228,10 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 	pool->peers = u->peers;
 	pool->eligible = u->eligible;
 	pool->nservers = u->n;
+	/* Picks copy a source under the lock: the old array is free after. */
+	old_sources = pool->sources;
+	pool->sources = u->sources;
+	pool->nsources = cp->nsources;
 	pthread_mutex_unlock(&pool->lock);
 
 	pool->health = cp->health;
@@ -222,7 +240,9 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 	free(old_servers);
 	free(old_peers);
 	free(old_eligible);
+	free(old_sources);
 	/* The arrays and servers now belong to the pool. */
+	u->sources = NULL;
 	u->next = NULL;
 	u->peers = NULL;
 	u->eligible = NULL;
@@ -256,6 +276,31 @@ mark_eligible(struct pool *pool, int backup, uint64_t tried)
 	return count;
 }
 
+/*
+ * Under the lock: the next source of <s>'s family in <s>'s own turn (a
+ * turn per server: TIME_WAIT ports are per source and server, and one
+ * turn for the pool would pair each server with one source whenever the
+ * pick alternates in step with it), or len 0.
+ */
+static void
+next_source(struct pool *pool, struct server *s, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	const struct addr	*a;
+	int			 i;
+
+	*len = 0;
+	for (i = 0; i < pool->nsources; i++) {
+		a = &pool->sources[s->source_next++ %
+		    (unsigned)pool->nsources];
+		if (a->ss.ss_family == s->addr.ss.ss_family) {
+			*ss = a->ss;
+			*len = a->len;
+			return;
+		}
+	}
+}
+
 int
 pool_pick(struct pool *pool, struct pick *out)
 {
@@ -271,6 +316,8 @@ pool_pick(struct pool *pool, struct pick *out)
 			out->tried |= 1ULL << i;
 		/* Under the lock, so max_connections is never overshot. */
 		__atomic_add_fetch(&out->server->active, 1, __ATOMIC_RELAXED);
+		next_source(pool, out->server, &out->source,
+		    &out->source_len);
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;
@@ -342,4 +389,46 @@ server_state_name(const struct server *s)
 	default:
 		return LOAD(&s->health) == SERVER_UP ? "up" : "down";
 	}
+}
+
+/* 0 when <a> can be bound as a source, else -1 with errno. */
+static int
+source_bindable(const struct addr *a)
+{
+	int	fd, r, err;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	r = setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &(int){1},
+	    sizeof(int));
+	if (r == 0)
+		r = bind(fd, (const struct sockaddr *)&a->ss, a->len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return r;
+}
+
+int
+pool_check_sources(const struct conf *conf, char **err)
+{
+	const struct conf_pool	*cp;
+	int			 i, j;
+
+	*err = NULL;
+	for (i = 0; i < conf->npools; i++) {
+		cp = &conf->pools[i];
+		for (j = 0; j < cp->nsources; j++) {
+			if (source_bindable(&cp->sources[j]) == 0)
+				continue;
+			if (asprintf(err, "pool '%s': cannot bind source "
+			    "address %s: %s%s", cp->name, cp->sources[j].text,
+			    strerror(errno), errno == EADDRNOTAVAIL ?
+			    " (not an address of this host)" : "") == -1)
+				*err = NULL;
+			return -1;
+		}
+	}
+	return 0;
 }

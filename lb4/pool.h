@@ -38,6 +38,7 @@ struct server {
 	int		 weight;
 	int		 backup;
 	int		 max_connections;	/* 0 = unlimited */
+	unsigned	 source_next;	/* its turn over the pool's sources */
 	/* Shared with the workers. */
 	int		 active;	/* atomic: connections holding it (a pin) */
 	int		 health;	/* atomic: enum server_health */
@@ -57,6 +58,8 @@ struct pool {
 	struct swrr_peer *peers;	/* parallel to servers */
 	unsigned char	*eligible;	/* scratch for the pick */
 	int		 nservers;
+	struct addr	*sources;	/* source = [ ... ], port 0 */
+	int		 nsources;
 	/* Main thread only. */
 	struct conf_health health;
 	int		 refs;		/* the config, and routes naming it */
@@ -66,6 +69,8 @@ struct pool {
 struct pick {
 	struct server	*server;
 	uint64_t	 tried;		/* in: servers to skip; out: + this one */
+	struct sockaddr_storage source;	/* bind to this first, */
+	socklen_t	 source_len;	/* when not 0 */
 };
 
 /* A pool's next server list, built but not yet in force. */
@@ -118,6 +123,14 @@ void		 server_free(struct server *s);
  * Returns 0, or -1 when no server can take it.
  */
 int		 pool_pick(struct pool *pool, struct pick *out);
+
+/*
+ * Tries to bind every source address of every pool of <conf> (port 0,
+ * IP_BIND_ADDRESS_NO_PORT: nothing is reserved).  Returns 0, or -1 with a
+ * one-line reason in *<err> (free it) naming the pool and the address:
+ * the start fails, or the reload keeps the old config.
+ */
+int		 pool_check_sources(const struct conf *conf, char **err);
 
 /* Gives back a connection taken by pool_pick(). */
 void		 pool_release(struct server *s);

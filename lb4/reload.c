@@ -313,6 +313,10 @@ reserve_retired(struct state *st, const struct plan *p)
 static int
 plan_build(struct state *st, struct plan *p, struct conf *conf, char **err)
 {
+	/* Before anything is built: a source address this host cannot
+	 * bind fails the start or the reload, with its pool named. */
+	if (pool_check_sources(conf, err) == -1)
+		return -1;
 	if (plan_alloc(p, conf) == -1 || plan_pools(st, p) == -1 ||
 	    plan_routes(st, p) == -1)
 		goto nomem;

@@ -52,12 +52,17 @@ worker_init(struct worker *w, int id, struct runtime *rt)
 	w->wakefd = -1;
 	w->quiescent = ULONG_MAX;
 	timer_heap_init(&w->timers);
-	pipe_cache_init(&w->pipes, MAX_FREE_PIPES, PIPE_SIZE);
+	pipe_cache_init(&w->pipes, MAX_FREE_PIPES, PIPE_SIZE, id);
 	if ((w->scratch = malloc(WORKER_SCRATCH)) == NULL ||
 	    (w->log = connlog_ring_new()) == NULL ||
 	    (w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		log_warn("worker %d: cannot set up", id);
+		return -1;
+	}
+	if (acceptor_reserve_fill(&w->acceptor) == -1) {
+		log_warn("worker %d: cannot open its %d reserved fds", id,
+		    ACCEPT_FD_RESERVE);
 		return -1;
 	}
 	ev.events = EPOLLIN;

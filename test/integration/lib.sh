@@ -13,6 +13,11 @@
 #   LB4CTL      the control client (default: build/lb4ctl)
 #   LB4_SPLICE  true|false, written as global.splice into every config
 #   LB4_WRAP    a command prefix for lb4, e.g. "valgrind --error-exitcode=99"
+#   LB4_AS_UNIT=1  run lb4 as the shipped unit does (etc/lb4.service): an
+#               unprivileged user (LB4_UNIT_UID, default 61313, a uid of its
+#               own so that no other process shares its per-user pipe
+#               pages), only CAP_NET_BIND_SERVICE, LimitNOFILE=1048576;
+#               needs root to set up (else the test SKIPs)
 #   TOOLS       where tback and tclient are (default: build/tools)
 #   KEEP=1      keep the temp dir (its path is printed)
 
@@ -28,6 +33,8 @@ TBACK=$TOOLS/tback
 TCLIENT=$TOOLS/tclient
 LB4_SPLICE=${LB4_SPLICE:-true}
 LB4_WRAP=${LB4_WRAP:-}
+LB4_AS_UNIT=${LB4_AS_UNIT:-0}
+LB4_UNIT_UID=${LB4_UNIT_UID:-61313}
 PORT_LOCKS=${TMPDIR:-/tmp}/lb4-itest-ports
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -339,6 +346,13 @@ start_lb4() {
 		fi
 	done
 	say "lb4 pid $LB4_PID listening on $(conf_ports "$conf" | tr '\n' ' ')"
+	if [ "$LB4_AS_UNIT" = 1 ]; then
+		# As the unit runs it, or the test proves nothing about it.
+		[ "$(awk '/^Uid:/ { print $3 }' /proc/$LB4_PID/status)" = \
+		    "$LB4_UNIT_UID" ] &&
+		    grep -q '^CapEff:[[:space:]]*0*400$' /proc/$LB4_PID/status ||
+		    fatal "lb4 does not run as uid $LB4_UNIT_UID with only CAP_NET_BIND_SERVICE"
+	fi
 }
 
 # lb4_wait_exit SECONDS: waits (bounded) for lb4 to exit by itself; kills
@@ -433,6 +447,29 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
+
+# The shipped unit's user, capabilities and limits (etc/lb4.service:
+# User=lb4, AmbientCapabilities= and CapabilityBoundingSet=
+# CAP_NET_BIND_SERVICE, LimitNOFILE=1048576), prepended to LB4_WRAP.  The
+# temp dir is opened to that user (control socket, health file).
+if [ "$LB4_AS_UNIT" = 1 ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v setpriv > /dev/null ||
+	    ! command -v prlimit > /dev/null; then
+		echo "SKIP: $TNAME: LB4_AS_UNIT=1 needs root, setpriv and prlimit"
+		exit 77
+	fi
+	chmod 0777 "$T"
+	# The unit's 1048576, or the hard limit this test runs under when
+	# lower (raising it needs CAP_SYS_RESOURCE, which a container may
+	# not grant even to root).
+	UNIT_NOFILE=$(ulimit -Hn)
+	[ "$UNIT_NOFILE" = unlimited ] || [ "$UNIT_NOFILE" -gt 1048576 ] &&
+	    UNIT_NOFILE=1048576
+	LB4_WRAP="prlimit --nofile=$UNIT_NOFILE setpriv --reuid=$LB4_UNIT_UID \
+	    --regid=$LB4_UNIT_UID --clear-groups --inh-caps=-all,+net_bind_service \
+	    --ambient-caps=-all,+net_bind_service \
+	    --bounding-set=-all,+net_bind_service $LB4_WRAP"
+fi
 
 [ -x "$TBACK" ] && [ -x "$TCLIENT" ] ||
     fatal "test tools missing in $TOOLS (run: make tools)"

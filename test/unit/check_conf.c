@@ -51,6 +51,7 @@ static const char *const bad_confs[] = {
 	"rise-fall-retries",
 	"send-expect-empty",
 	"send-expect-no-expect",
+	"sources",
 	"syntax-duplicate-setting",
 	"syntax-error",
 	"timeouts",
@@ -369,6 +370,28 @@ check_tricky(struct conf *c)
 	ck_assert_str_eq(c->pools[0].health.expect, "OK");
 }
 
+static void
+check_sources(struct conf *c)
+{
+	struct conf_pool	*p = &c->pools[0];
+	static const char *const text[] = { "192.0.2.1", "192.0.2.2",
+	    "2001:db8::1", "[2001:db8::2]" };
+	static const int fam[] = { AF_INET, AF_INET, AF_INET6, AF_INET6 };
+	int			 i;
+
+	ck_assert_int_eq(p->nsources, 4);
+	for (i = 0; i < 4; i++) {
+		ck_assert_str_eq(p->sources[i].text, text[i]);
+		ck_assert_int_eq(p->sources[i].ss.ss_family, fam[i]);
+		/* Port 0: the kernel picks it at connect() (NO_PORT). */
+		ck_assert_int_eq(addr_port(&p->sources[i]), 0);
+	}
+	ck_assert_int_eq(p->sources[0].len, sizeof(struct sockaddr_in));
+	ck_assert_int_eq(p->sources[3].len, sizeof(struct sockaddr_in6));
+	ck_assert_int_eq(c->pools[1].nsources, 0);
+	ck_assert_ptr_null(c->pools[1].sources);
+}
+
 static const struct {
 	const char	*name;
 	void		(*check)(struct conf *);
@@ -379,6 +402,7 @@ static const struct {
 	{ "health", check_health },
 	{ "defaults", check_defaults },
 	{ "tricky", check_tricky },
+	{ "sources", check_sources },
 };
 
 START_TEST(test_good)

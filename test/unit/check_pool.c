@@ -4,6 +4,7 @@
  * full; backups only when no primary can take a connection; retries skip
  * servers already tried; reloads keep scores only when nothing changed.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,176 @@ START_TEST(test_pool_apply_keeps_state)
 }
 END_TEST
 
+/* Sources of <text> (bare IPs) into <out>; the conf parser's job. */
+static void
+make_sources(const char *const *text, int n, struct addr *out)
+{
+	const char	*why;
+	char		 buf[80];
+	int		 i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), strchr(text[i], ':') ? "[%s]:1" :
+		    "%s:1", text[i]);
+		ck_assert_int_eq(addr_parse(buf, &out[i], &why), 0);
+		/* Port 0, as conf.c leaves it. */
+		if (out[i].ss.ss_family == AF_INET)
+			((struct sockaddr_in *)&out[i].ss)->sin_port = 0;
+		else
+			((struct sockaddr_in6 *)&out[i].ss)->sin6_port = 0;
+		snprintf(out[i].text, sizeof(out[i].text), "%s", text[i]);
+	}
+}
+
+/* The source of each of <count> picks, as "IP " words, into <out>. */
+static void
+source_picks(struct pool *p, int count, char *out, size_t len)
+{
+	struct pick	pk;
+	char		ip[64];
+	int		i;
+	size_t		o = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < count; i++) {
+		memset(&pk, 0, sizeof(pk));
+		ck_assert_int_eq(pool_pick(p, &pk), 0);
+		if (pk.source_len == 0)
+			snprintf(ip, sizeof(ip), "-");
+		else
+			inet_ntop(AF_INET, &((struct sockaddr_in *)
+			    &pk.source)->sin_addr, ip, sizeof(ip));
+		o += (size_t)snprintf(out + o, len - o, "%s ", ip);
+		pool_release(pk.server);
+	}
+}
+
+/*
+ * Source addresses are used in turn, only those of the server's family,
+ * and a reload that changes them takes effect at the next pick.
+ */
+START_TEST(test_pool_sources_in_turn)
+{
+	static const char *const v1[] = { "192.0.2.1", "2001:db8::1",
+	    "192.0.2.2" };
+	static const char *const v2[] = { "192.0.2.9" };
+	struct pool_update	*u;
+	struct conf_server	 server;
+	struct conf_pool	 cp;
+	struct addr		 src[3];
+	struct pool		*p;
+	const char		*why;
+	char			 got[256];
+
+	memset(&cp, 0, sizeof(cp));
+	memset(&server, 0, sizeof(server));
+	ck_assert_int_eq(addr_parse("10.0.0.1:80", &server.addr, &why), 0);
+	server.weight = 1;
+	cp.name = (char *)"web";
+	cp.servers = &server;
+	cp.nservers = 1;
+	cp.retries = 2;
+	cp.connect_timeout_ms = 3000;
+	p = pool_new(&cp, 1);
+	source_picks(p, 2, got, sizeof(got));
+	ck_assert_str_eq(got, "- - ");
+	make_sources(v1, 3, src);
+	cp.sources = src;
+	cp.nsources = 3;
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	/* Prepared, not committed: the pool has no source yet. */
+	source_picks(p, 1, got, sizeof(got));
+	ck_assert_str_eq(got, "- ");
+	pool_commit(p, u, NULL);
+	source_picks(p, 5, got, sizeof(got));
+	ck_assert_str_eq(got, "192.0.2.1 192.0.2.2 192.0.2.1 192.0.2.2 "
+	    "192.0.2.1 ");
+	make_sources(v2, 1, src);
+	cp.nsources = 1;
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	pool_commit(p, u, NULL);
+	source_picks(p, 2, got, sizeof(got));
+	ck_assert_str_eq(got, "192.0.2.9 192.0.2.9 ");
+	p->refs = 1;	/* the test's */
+	pool_unref(p);
+}
+END_TEST
+
+/*
+ * Each server takes the sources in its own turn: with two servers picked
+ * in alternation and two sources, a single turn for the pool would pair
+ * each server with one source for ever (half the ports toward each).
+ */
+START_TEST(test_pool_sources_per_server)
+{
+	static const char *const v[] = { "192.0.2.1", "192.0.2.2" };
+	int			 w[] = { 1, 1 };
+	struct pool		*p = make_pool(w, NULL, NULL, 2);
+	struct conf_server	 servers[2];
+	struct conf_pool	 cp;
+	struct addr		 src[2];
+	struct pick		 pk;
+	char			 got[128], ip[64];
+	size_t			 o = 0;
+	int			 i;
+
+	memset(&cp, 0, sizeof(cp));
+	memset(servers, 0, sizeof(servers));
+	for (i = 0; i < 2; i++) {
+		servers[i].addr = p->servers[i]->addr;
+		servers[i].weight = 1;
+	}
+	make_sources(v, 2, src);
+	cp.name = (char *)"web";
+	cp.servers = servers;
+	cp.nservers = 2;
+	cp.sources = src;
+	cp.nsources = 2;
+	pool_commit(p, pool_prepare(p, &cp, 1), NULL);
+	for (i = 0; i < 4; i++) {
+		memset(&pk, 0, sizeof(pk));
+		ck_assert_int_eq(pool_pick(p, &pk), 0);
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&pk.source)->sin_addr,
+		    ip, sizeof(ip));
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%c%s ",
+		    pk.server == p->servers[0] ? 'a' : 'b', ip + 8);
+		pool_release(pk.server);
+	}
+	ck_assert_str_eq(got, "a1 b1 a2 b2 ");
+	pool_unref(p);
+}
+END_TEST
+
+/* An address of this host binds; one that is not fails, named. */
+START_TEST(test_pool_check_sources)
+{
+	static const char *const ok[] = { "127.0.0.1" };
+	static const char *const bad[] = { "127.0.0.1", "192.0.2.77" };
+	struct conf_pool	 cp;
+	struct conf		 conf;
+	struct addr		 src[2];
+	char			*err = NULL;
+
+	memset(&conf, 0, sizeof(conf));
+	memset(&cp, 0, sizeof(cp));
+	cp.name = (char *)"db";
+	conf.pools = &cp;
+	conf.npools = 1;
+	make_sources(ok, 1, src);
+	cp.sources = src;
+	cp.nsources = 1;
+	ck_assert_int_eq(pool_check_sources(&conf, &err), 0);
+	ck_assert_ptr_null(err);
+	make_sources(bad, 2, src);
+	cp.nsources = 2;
+	ck_assert_int_eq(pool_check_sources(&conf, &err), -1);
+	ck_assert_str_eq(err, "pool 'db': cannot bind source address "
+	    "192.0.2.77: Cannot assign requested address (not an address "
+	    "of this host)");
+	free(err);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -268,6 +439,9 @@ pool_suite(void)
 	tcase_add_test(core, test_pool_skip_mid_sequence);
 	tcase_add_test(core, test_pool_backups);
 	tcase_add_test(core, test_pool_apply_keeps_state);
+	tcase_add_test(core, test_pool_sources_in_turn);
+	tcase_add_test(core, test_pool_sources_per_server);
+	tcase_add_test(limits, test_pool_check_sources);
 	tcase_add_test(limits, test_swrr_none_eligible);
 	tcase_add_test(limits, test_pool_max_connections);
 	tcase_add_test(limits, test_pool_retry_skips_tried);
