@@ -685,9 +685,12 @@ connect_failed(struct worker *w, struct conn *c, int err)
  * with errno.
  */
 static int
-conn_socket(struct worker *w, const struct pick *pick, int family)
+conn_socket(struct worker *w, struct pool *pool, const struct pick *pick,
+    int family)
 {
-	int	fd, err;
+	struct sockaddr_storage	 src = pick->source;
+	socklen_t		 srclen = pick->source_len;
+	int			 fd, err, left = pool->nsources;
 
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
@@ -698,14 +701,24 @@ conn_socket(struct worker *w, const struct pick *pick, int family)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
-	if (pick->source_len != 0 && (setsockopt(fd, IPPROTO_IP,
-	    IP_BIND_ADDRESS_NO_PORT, &(int){1}, sizeof(int)) == -1 ||
-	    bind(fd, (const struct sockaddr *)&pick->source,
-	    pick->source_len) == -1)) {
+	if (srclen == 0)
+		return fd;
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &(int){1},
+	    sizeof(int));
+	/*
+	 * With IP_BIND_ADDRESS_NO_PORT, bind() takes no port: EADDRNOTAVAIL
+	 * here means the address left this host (a VIP moved away): the
+	 * server's other sources are tried before a retry is spent.
+	 */
+	while (bind(fd, (const struct sockaddr *)&src, srclen) == -1) {
 		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
+		if (err != EADDRNOTAVAIL || --left <= 0 ||
+		    pool_another_source(pool, pick->server, &src, &srclen) ==
+		    -1) {
+			close(fd);
+			errno = err;
+			return -1;
+		}
 	}
 	return fd;
 }
@@ -840,7 +853,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	if (first)
 		c->retries_left = c->route->retries;
 	family = s->addr.ss.ss_family;
-	if ((fd = conn_socket(w, &pick, family)) == -1) {
+	if ((fd = conn_socket(w, c->route->pool, &pick, family)) == -1) {
 		c->backend.fd = -1;
 		connect_failed(w, c, local_reason_of(errno) != -1 ? errno :
 		    ENOBUFS);

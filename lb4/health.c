@@ -687,6 +687,7 @@ spawn(struct check *c, int outfd)
 
 	if ((env = exec_env(c, own)) == NULL) {
 		snprintf(c->reason, sizeof(c->reason), "out of memory");
+		errno = ENOMEM;
 		goto out;
 	}
 	sigemptyset(&none);
@@ -715,6 +716,7 @@ spawn(struct check *c, int outfd)
 		errno_reason(c, c->cfg.command, err);
 		pid = -1;
 	}
+	errno = err;	/* for start_exec(): whose failure it was */
 out:
 	free(own[0]);
 	free(own[1]);
@@ -726,19 +728,28 @@ out:
 static void
 start_exec(struct check *c)
 {
-	int	p[2];
+	int	p[2], err;
 
 	c->nbuf = 0;
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1) {
+		if (local_reason_of(errno) != -1) {
+			finish_local(c, errno);	/* this host's, not the server's */
+			return;
+		}
 		errno_reason(c, "pipe", errno);
 		finish(c, 0);
 		return;
 	}
 	c->pid = spawn(c, p[1]);
+	err = errno;
 	close(p[1]);
 	if (c->pid == -1) {
 		close(p[0]);
-		finish(c, 0);
+		/* No process or memory left here (EAGAIN: RLIMIT_NPROC). */
+		if (err == EAGAIN || local_reason_of(err) != -1)
+			finish_local(c, err == EAGAIN ? ENOMEM : err);
+		else
+			finish(c, 0);
 		return;
 	}
 	c->out.fd = p[0];

@@ -444,6 +444,9 @@ acceptor_run(struct worker *w, struct lsock *ls)
 			case ENFILE:
 			case ENOBUFS:
 			case ENOMEM:
+				local_error(w->id, errno == EMFILE ||
+				    errno == ENFILE ? LOCAL_FD : LOCAL_MEMORY,
+				    errno, NULL, w->now);
 				pause_accepting(w, strerror(errno));
 				return;
 			default:

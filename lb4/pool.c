@@ -323,6 +323,16 @@ pool_pick(struct pool *pool, struct pick *out)
 	return i == -1 ? -1 : 0;
 }
 
+int
+pool_another_source(struct pool *pool, struct server *s,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	pthread_mutex_lock(&pool->lock);
+	next_source(pool, s, ss, len);
+	pthread_mutex_unlock(&pool->lock);
+	return *len != 0 ? 0 : -1;
+}
+
 void
 pool_release(struct server *s)
 {

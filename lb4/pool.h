@@ -132,6 +132,14 @@ int		 pool_pick(struct pool *pool, struct pick *out);
  */
 int		 pool_check_sources(const struct conf *conf, char **err);
 
+/*
+ * The next source address of <pool> for <s>, in its turn, into <ss>/<len>
+ * (after a bind of the one pool_pick() gave failed).  0, or -1 when the
+ * pool has no source of <s>'s family.
+ */
+int		 pool_another_source(struct pool *pool, struct server *s,
+		    struct sockaddr_storage *ss, socklen_t *len);
+
 /* Gives back a connection taken by pool_pick(). */
 void		 pool_release(struct server *s);
 
