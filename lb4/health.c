@@ -60,6 +60,8 @@ struct check {
 	struct server	*server;	/* NULL once dropped */
 	char		*name;		/* "POOL/ADDRESS", for logs */
 	struct conf_health cfg;		/* own copy of the pool's settings */
+	int		 port;		/* the server's health_port, else
+					   cfg.port; 0 = the server's */
 	struct handler	 h;		/* socket or pidfd; fd -1 when none */
 	struct handler	 out;		/* exec: its stdout+stderr pipe */
 	struct timer	 timer;		/* next start, or the deadline */
@@ -69,6 +71,8 @@ struct check {
 	int		 oks, fails;	/* consecutive results */
 	uint64_t	 nok, nfail;	/* every result */
 	uint64_t	 started;
+	uint64_t	 marked_at;	/* passive mark-down; 0 = none since
+					   the last active verdict */
 	pid_t		 pid;
 	char		*req;		/* send-expect or http request */
 	size_t		 reqlen, reqoff;
@@ -89,6 +93,7 @@ static struct {
 	int		 polling;	/* some command has no pidfd */
 	int		 no_pidfd;	/* pidfd_open() is ENOSYS here */
 	int		 changed;
+	int		 resets;	/* a server of a reset pool went down */
 } hc = { .tfd = { NULL, NULL, -1 } };
 
 static void	check_event(struct handler *h, uint32_t events);
@@ -239,6 +244,16 @@ set_health(struct check *c, int up)
 {
 	STORE(&c->server->health, up ? SERVER_UP : SERVER_DOWN);
 	hc.changed = 1;
+	if (up)
+		return;
+	/*
+	 * on_server_down = "reset": a new generation tells each worker which
+	 * of its connections to reset (those that began under an older one);
+	 * the main loop wakes them (health_resets()).
+	 */
+	__atomic_add_fetch(&c->server->down_gen, 1, __ATOMIC_RELEASE);
+	if (LOAD(&c->server->on_down) == ON_DOWN_RESET)
+		hc.resets = 1;
 }
 
 /*
@@ -250,6 +265,16 @@ verdict(struct check *c, int ok)
 {
 	int	up = LOAD(&c->server->health) == SERVER_UP;
 
+	if (ok && c->marked_at != 0 && c->started <= c->marked_at) {
+		/*
+		 * Passed, but it started before the workers' connects failed:
+		 * it says nothing about the server since (health.h).
+		 */
+		c->nok++;
+		log_debug("server %s: check passed but began before the "
+		    "passive mark-down: not counted", c->name);
+		return;
+	}
 	if (ok) {
 		c->nok++;
 		c->oks++;
@@ -258,6 +283,7 @@ verdict(struct check *c, int ok)
 		    c->oks);
 		if (!up && (!c->spoken || c->oks >= c->cfg.rise)) {
 			set_health(c, 1);
+			c->marked_at = 0;
 			log_info("server %s is up", c->name);
 		}
 	} else {
@@ -320,13 +346,13 @@ target(const struct check *c, struct sockaddr_storage *ss, socklen_t *len)
 {
 	*ss = c->server->addr.ss;
 	*len = c->server->addr.len;
-	if (c->cfg.port != 0 && c->cfg.type != HEALTH_EXEC) {
+	if (c->port != 0 && c->cfg.type != HEALTH_EXEC) {
 		if (ss->ss_family == AF_INET)
 			((struct sockaddr_in *)ss)->sin_port =
-			    htons((uint16_t)c->cfg.port);
+			    htons((uint16_t)c->port);
 		else
 			((struct sockaddr_in6 *)ss)->sin6_port =
-			    htons((uint16_t)c->cfg.port);
+			    htons((uint16_t)c->port);
 	}
 	return 0;
 }
@@ -565,7 +591,11 @@ on_connect_event(struct check *c)
 
 /* ------------------------------------------------------- exec checks */
 
-/* The environment of a command: ours plus LB4_SERVER_* and LB4_POOL. */
+/*
+ * The environment of a command: ours plus LB4_SERVER_*, LB4_POOL and, when
+ * the server or its pool sets a check port, LB4_HEALTH_PORT (e.g. the
+ * Patroni REST port of this node, for a check over HTTPS).
+ */
 static char **
 exec_env(const struct check *c, char **own)
 {
@@ -575,7 +605,7 @@ exec_env(const struct check *c, char **own)
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if ((env = calloc(n + 4, sizeof(*env))) == NULL)
+	if ((env = calloc(n + 5, sizeof(*env))) == NULL)
 		return NULL;
 	if (ss->ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
@@ -591,18 +621,25 @@ exec_env(const struct check *c, char **own)
 		own[1] = NULL;
 	if (asprintf(&own[2], "LB4_POOL=%s", c->server->pool_name) == -1)
 		own[2] = NULL;
-	if (own[0] == NULL || own[1] == NULL || own[2] == NULL) {
+	if (c->port != 0 && asprintf(&own[3], "LB4_HEALTH_PORT=%d",
+	    c->port) == -1)
+		own[3] = NULL;
+	if (own[0] == NULL || own[1] == NULL || own[2] == NULL ||
+	    (c->port != 0 && own[3] == NULL)) {
 		free(env);
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "LB4_SERVER_ADDRESS=", 19) != 0 &&
 		    strncmp(environ[i], "LB4_SERVER_PORT=", 16) != 0 &&
-		    strncmp(environ[i], "LB4_POOL=", 9) != 0)
+		    strncmp(environ[i], "LB4_POOL=", 9) != 0 &&
+		    strncmp(environ[i], "LB4_HEALTH_PORT=", 16) != 0)
 			env[j++] = environ[i];
 	env[j++] = own[0];
 	env[j++] = own[1];
 	env[j++] = own[2];
+	if (own[3] != NULL)
+		env[j++] = own[3];
 	env[j] = NULL;
 	return env;
 }
@@ -619,7 +656,7 @@ spawn(struct check *c, int outfd)
 	posix_spawnattr_t	  attr;
 	posix_spawn_file_actions_t fa;
 	sigset_t		  none, def;
-	char			 *argv[2], *own[3] = { NULL, NULL, NULL };
+	char			 *argv[2], *own[4] = { NULL, NULL, NULL, NULL };
 	char			**env;
 	pid_t			  pid = -1;
 	int			  err;
@@ -658,6 +695,7 @@ out:
 	free(own[0]);
 	free(own[1]);
 	free(own[2]);
+	free(own[3]);
 	free(env);
 	return pid;
 }
@@ -949,6 +987,7 @@ check_new(struct server *s, const struct conf_health *cfg, uint64_t now)
 		return NULL;
 	}
 	c->server = s;
+	c->port = s->health_port != 0 ? s->health_port : cfg->port;
 	c->h = (struct handler){ check_event, c, -1 };
 	c->out = (struct handler){ check_out_event, c, -1 };
 	c->timer.idx = -1;
@@ -1057,6 +1096,7 @@ static void
 sync_server(struct pool *pool, struct server *s, uint64_t now)
 {
 	struct check	*c = s->check;
+	int		 port;
 
 	if (pool->health.type == HEALTH_NONE) {
 		if (c == NULL)
@@ -1076,7 +1116,8 @@ sync_server(struct pool *pool, struct server *s, uint64_t now)
 			    "it keeps its state", s->pool_name, s->addr.text);
 		return;
 	}
-	if (cfg_same(&c->cfg, &pool->health))
+	port = s->health_port != 0 ? s->health_port : pool->health.port;
+	if (cfg_same(&c->cfg, &pool->health) && c->port == port)
 		return;
 	/* New settings: restart the check, keep the state and counts. */
 	check_abort(c);
@@ -1087,6 +1128,7 @@ sync_server(struct pool *pool, struct server *s, uint64_t now)
 		    "its state", s->pool_name, s->addr.text);
 		return;
 	}
+	c->port = port;
 	c->oks = c->fails = 0;
 	arm(c, now);
 }
@@ -1139,6 +1181,7 @@ health_tick(uint64_t now)
 		c->oks = 0;
 		c->fails = 0;
 		c->spoken = 1;
+		c->marked_at = now;
 		log_warnx("server %s is down: %s", c->name, c->reason);
 	}
 	poll_children();
@@ -1175,6 +1218,15 @@ health_shutdown(void)
 	timer_heap_free(&hc.heap);
 	close_fd(&hc.tfd);
 	hc.armed_at = 0;
+}
+
+int
+health_resets(void)
+{
+	int	r = hc.resets;
+
+	hc.resets = 0;
+	return r;
 }
 
 int

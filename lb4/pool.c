@@ -163,6 +163,8 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 		next[i]->weight = cp->servers[i].weight;
 		next[i]->backup = cp->servers[i].backup;
 		next[i]->max_connections = cp->servers[i].max_connections;
+		next[i]->health_port = cp->servers[i].health_port;
+		STORE(&next[i]->on_down, (int)cp->on_server_down);
 		/* Passive counting only where an active check can bring the
 		 * server back up. */
 		STORE(&next[i]->passive_fall, cp->health.type == HEALTH_NONE ?

@@ -39,9 +39,13 @@ struct server {
 	int		 admin;		/* atomic: enum server_admin */
 	int		 passive_fails;	/* atomic: consecutive connect errors */
 	int		 passive_fall;	/* atomic: the pool's fall, 0 = unchecked */
+	int		 on_down;	/* atomic: enum on_server_down */
+	unsigned	 down_gen;	/* atomic: bumped when checks mark it
+					   down (conns to reset compare it) */
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
 	int		 in_pool;	/* 0 once a reload removed it */
+	int		 health_port;	/* 0 = the pool's health.port */
 	void		*check;		/* health.c's state */
 };
 

@@ -51,6 +51,7 @@ static const char *const bad_confs[] = {
 	"rise-fall-retries",
 	"send-expect-empty",
 	"send-expect-no-expect",
+	"single-keys",
 	"syntax-duplicate-setting",
 	"syntax-error",
 	"timeouts",
@@ -368,6 +369,31 @@ check_tricky(struct conf *c)
 	ck_assert_str_eq(c->pools[0].health.expect, "OK");
 }
 
+static void
+check_single(struct conf *c)
+{
+	struct conf_pool	*w = &c->pools[0], *r = &c->pools[1];
+
+	ck_assert_int_eq(c->listeners[0].keepalive.idle_s, 30);
+	ck_assert_int_eq(c->listeners[0].keepalive.interval_s, 10);
+	ck_assert_int_eq(c->listeners[0].keepalive.count, 6);
+	ck_assert_int_eq(c->listeners[1].keepalive.idle_s, 0);
+	ck_assert_int_eq(w->mode, POOL_MODE_SINGLE);
+	ck_assert_int_eq(w->on_server_down, ON_DOWN_RESET);
+	ck_assert_int_eq(w->keepalive.idle_s, 5);
+	ck_assert_int_eq(w->keepalive.interval_s, 2);
+	ck_assert_int_eq(w->keepalive.count, 3);
+	ck_assert_int_eq(w->health.port, 8008);
+	ck_assert_int_eq(w->servers[0].health_port, 8009);
+	ck_assert_int_eq(w->servers[1].health_port, 0);
+	ck_assert_int_eq(w->servers[2].health_port, 65535);
+	ck_assert_int_eq(w->servers[2].backup, 1);
+	ck_assert_int_eq(r->mode, POOL_MODE_WRR);
+	ck_assert_int_eq(r->on_server_down, ON_DOWN_KEEP);
+	ck_assert_int_eq(r->keepalive.idle_s, 0);
+	ck_assert_int_eq(r->servers[0].health_port, 8010);
+}
+
 static const struct {
 	const char	*name;
 	void		(*check)(struct conf *);
@@ -378,6 +404,7 @@ static const struct {
 	{ "health", check_health },
 	{ "defaults", check_defaults },
 	{ "tricky", check_tricky },
+	{ "single", check_single },
 };
 
 START_TEST(test_good)
@@ -468,6 +495,26 @@ static const struct {
 	{ IN_POOL, "retries = 0;", NULL },
 	{ IN_POOL, "retries = -1;", "retries must not be negative" },
 	{ IN_POOL, "send_proxy = \"v1\";", NULL },
+	{ IN_POOL, "mode = \"single\";", NULL },
+	{ IN_POOL, "mode = \"wrr\";", NULL },
+	{ IN_POOL, "mode = \"Single\";",
+	    "unknown mode 'Single' (wrr or single)" },
+	{ IN_POOL, "on_server_down = \"reset\";", NULL },
+	{ IN_POOL, "on_server_down = 1;", "'on_server_down' must be a string" },
+	{ IN_DEFAULTS, "on_server_down = \"keep\";", NULL },
+	{ IN_DEFAULTS, "on_server_down = \"\";",
+	    "unknown on_server_down '' (keep or reset)" },
+	{ IN_POOL, "tcp_keepalive = { };", NULL },
+	{ IN_POOL, "tcp_keepalive = { idle_s = 32767; interval_s = 1; "
+	    "count = 127; };", NULL },
+	{ IN_POOL, "tcp_keepalive = { count = 0; };",
+	    "count must be between 1 and 127" },
+	{ IN_LISTENER, "tcp_keepalive = { idle_s = 1; interval_s = 32767; "
+	    "count = 1; };", NULL },
+	{ IN_LISTENER, "tcp_keepalive = { idle_s = 32768; };",
+	    "idle_s must be between 1 and 32767" },
+	{ IN_LISTENER, "tcp_keepalive = [ 1 ];",
+	    "'tcp_keepalive' must be a group" },
 	{ IN_POOL, "send_proxy = \"\";",
 	    "unknown send_proxy '' (none, v1 or v2)" },
 	{ IN_HEALTH, "status = 100;", NULL },
@@ -500,6 +547,12 @@ static const struct {
 	{ IN_SERVER, "max_connections = -1;",
 	    "max_connections must not be negative" },
 	{ IN_SERVER, "backup = true;", NULL },
+	{ IN_SERVER, "health_port = 1;", NULL },
+	{ IN_SERVER, "health_port = 65535;", NULL },
+	{ IN_SERVER, "health_port = 0;",
+	    "health_port must be between 1 and 65535" },
+	{ IN_SERVER, "health_port = 65536;",
+	    "health_port must be between 1 and 65535" },
 	{ IN_SERVER, "backup = \"true\";", "'backup' must be a boolean" },
 };
 
