@@ -91,6 +91,7 @@ struct conn {
 	unsigned	 send_proxy:2;	/* enum send_proxy of this attempt */
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
+	unsigned	 down_gen;	/* server->down_gen when connected */
 	struct timer	 timer;
 	struct listener	*listener;	/* its active count keeps it alive */
 	struct server	*server;	/* its active count keeps it alive */
@@ -108,6 +109,7 @@ struct conn {
 
 static void	conn_close(struct worker *, struct conn *, int);
 static void	conn_connect(struct worker *, struct conn *, int);
+static void	set_keepalive(int, int, int, int);
 
 static struct conn *
 conn_alloc(struct worker *w)
@@ -488,6 +490,28 @@ conn_reap(struct worker *w)
 }
 
 void
+conn_reset_downed(struct worker *w)
+{
+	struct conn	*c;
+	struct server	*s;
+	int		 i, j;
+
+	/* Rare (a server went down), so a walk over every slot is fine. */
+	for (i = 0; i < w->nslabs; i++)
+		for (j = 0; j < SLAB_CONNS; j++) {
+			c = (struct conn *)w->slabs[i] + j;
+			if (c->state != CONN_ESTABLISHED ||
+			    (s = c->server) == NULL ||
+			    LOAD(&s->on_down) != ON_DOWN_RESET ||
+			    __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE) ==
+			    c->down_gen)
+				continue;
+			stats_add(&s->stats[w->id], STAT_DOWN_RESETS, 1);
+			conn_close(w, c, 1);
+		}
+}
+
+void
 conn_close_all(struct worker *w)
 {
 	struct timer	*t;
@@ -608,6 +632,8 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	}
 	s = c->server = pick.server;
 	c->tried = pick.tried;
+	/* Before the connect: a mark-down from now on resets this conn. */
+	c->down_gen = __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE);
 	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
 	if (first)
@@ -624,6 +650,8 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	side_init(&c->backend, EV_SERVER, fd, c);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
+	set_keepalive(fd, pick.keepalive.idle_s, pick.keepalive.interval_s,
+	    pick.keepalive.count);
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
 		connect_failed(w, c);
@@ -634,6 +662,26 @@ conn_connect(struct worker *w, struct conn *c, int first)
 		return;
 	}
 	conn_arm(w, c, w->now + (uint64_t)c->connect_timeout_ms);
+}
+
+/*
+ * SO_KEEPALIVE with <idle>, <interval>, <count> on <fd> (tcp_keepalive):
+ * a peer that vanished without a reset (a crashed host, a firewall that
+ * drops) makes the socket fail with ETIMEDOUT after idle + interval x
+ * count seconds of silence, and the conn ends with a reset on both sides.
+ * <idle> 0 leaves the socket as it is.
+ */
+static void
+set_keepalive(int fd, int idle, int interval, int count)
+{
+	if (idle == 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &(int){1},
+	    sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval,
+	    sizeof(interval));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
 }
 
 void
@@ -653,6 +701,8 @@ conn_start(struct worker *w, struct listener *l, int fd,
 		memcpy(&c->peer, peer, peerlen);
 	c->listener = l;
 	c->idle_timeout_ms = LOAD(&l->idle_timeout_ms);
+	set_keepalive(fd, LOAD(&l->ka_idle_s), LOAD(&l->ka_interval_s),
+	    LOAD(&l->ka_count));
 	side_init(&c->client, EV_CLIENT, fd, c);
 	c->backend.fd = -1;
 	flow_init(&c->up, STAT_BYTES_C2S);

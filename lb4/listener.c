@@ -127,3 +127,12 @@ lsock_free(struct lsock *ls)
 		close(ls->fd);
 	free(ls);
 }
+
+void
+listener_set_keepalive(struct listener *l, const struct conf_keepalive *k)
+{
+	/* Workers read each field with an atomic load per new client. */
+	__atomic_store_n(&l->ka_interval_s, k->interval_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->ka_count, k->count, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->ka_idle_s, k->idle_s, __ATOMIC_RELAXED);
+}

@@ -21,6 +21,9 @@ struct listener {
 	struct pool	*pool;
 	struct acl	*acl;		/* NULL = everyone */
 	int		 idle_timeout_ms;
+	int		 ka_idle_s;	/* tcp_keepalive toward clients, */
+	int		 ka_interval_s;	/* ka_idle_s 0 = off */
+	int		 ka_count;
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
 	int		 in_conf;	/* 0 once a reload removed it */
@@ -37,6 +40,10 @@ struct lsock {
 };
 
 struct listener	*listener_new(const char *name, int nworkers);
+
+/* Main thread: the tcp_keepalive settings new clients of <l> get. */
+void		 listener_set_keepalive(struct listener *l,
+		    const struct conf_keepalive *k);
 void		 listener_free(struct listener *l);
 
 /*

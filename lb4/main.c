@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "oneshot.h"
+#include "pool.h"
 #include "priv.h"
 #include "reload.h"
 #include "worker.h"
@@ -236,8 +237,18 @@ static void
 on_tick(void)
 {
 	uint64_t	now = loop_now_ms();
+	int		i;
 
 	health_tick(now);
+	if (health_resets()) {
+		/* on_server_down = "reset": each worker resets its conns to
+		 * servers whose down generation moved (conn_reset_downed). */
+		__atomic_add_fetch(&state.rt.down_seq, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < state.nworkers; i++)
+			worker_wake(&state.workers[i]);
+	}
+	for (i = 0; i < state.npools; i++)
+		pool_tick(state.pools[i]);
 	state_collect(&state);
 	oneshot_tick(ctl_server);
 	oneshot_tick(metrics_server);

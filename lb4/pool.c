@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "pool.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
@@ -182,6 +183,13 @@ pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
 	pool->connect_timeout_ms = cp->connect_timeout_ms;
 	pool->retries = cp->retries;
 	pool->send_proxy = (int)cp->send_proxy;
+	pool->mode = (int)cp->mode;
+	pool->keepalive = cp->keepalive;
+	/* A reload keeps the current server while it is still listed (its
+	 * usability is judged at the next pick, as always). */
+	if (pool->current != NULL &&
+	    find_by_addr(next, n, &pool->current->addr) != pool->current)
+		pool->current = pool->logged = NULL;
 	pthread_mutex_unlock(&pool->lock);
 
 	for (i = 0; i < *ngone; i++)
@@ -228,13 +236,57 @@ mark_eligible(struct pool *pool, int backup, uint64_t tried)
 	return count;
 }
 
+/* mode single: usable means it may be current; max_connections aside. */
+static int
+server_usable(const struct server *s)
+{
+	return LOAD(&s->health) == SERVER_UP &&
+	    LOAD(&s->admin) == SERVER_ENABLED;
+}
+
+/*
+ * mode single, under the lock: the index of the server for a new
+ * connection (see pool_pick() in pool.h), updating pool->current; -1 when
+ * none is usable or the current one is full.
+ */
+static int
+pick_single(struct pool *pool)
+{
+	struct server	*s;
+	int		 i, cur = -1, first = -1, max;
+
+	for (i = 0; i < pool->nservers; i++) {
+		s = pool->servers[i];
+		if (!server_usable(s))
+			continue;
+		if (s == pool->current)
+			cur = i;
+		if (first == -1 || (pool->servers[first]->backup && !s->backup))
+			first = i;
+	}
+	if (cur != -1 && (!pool->servers[cur]->backup ||
+	    pool->servers[first]->backup))
+		i = cur;
+	else
+		i = first;
+	if (i == -1) {
+		pool->current = NULL;
+		return -1;
+	}
+	s = pool->current = pool->servers[i];
+	max = s->max_connections;
+	return max != 0 && LOAD(&s->active) >= max ? -1 : i;
+}
+
 int
 pool_pick(struct pool *pool, struct pick *out)
 {
 	int	i = -1;
 
 	pthread_mutex_lock(&pool->lock);
-	if (mark_eligible(pool, 0, out->tried) > 0 ||
+	if (pool->mode == POOL_MODE_SINGLE)
+		i = pick_single(pool);
+	else if (mark_eligible(pool, 0, out->tried) > 0 ||
 	    mark_eligible(pool, 1, out->tried) > 0)
 		i = swrr_pick(pool->peers, pool->eligible, pool->nservers);
 	if (i != -1) {
@@ -246,6 +298,7 @@ pool_pick(struct pool *pool, struct pick *out)
 		out->connect_timeout_ms = pool->connect_timeout_ms;
 		out->retries = pool->retries;
 		out->send_proxy = pool->send_proxy;
+		out->keepalive = pool->keepalive;
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;
@@ -278,6 +331,38 @@ pool_can_serve(struct pool *pool)
 		ok = server_available(pool->servers[i]);
 	pthread_mutex_unlock(&pool->lock);
 	return ok;
+}
+
+void
+pool_tick(struct pool *pool)
+{
+	struct server	*cur;
+	int		 i, up = 0, was = LOAD(&pool->servers_up);
+
+	pthread_mutex_lock(&pool->lock);
+	for (i = 0; i < pool->nservers; i++)
+		up += LOAD(&pool->servers[i]->health) == SERVER_UP;
+	if (pool->mode == POOL_MODE_SINGLE && (pool->current == NULL ||
+	    !server_usable(pool->current)))
+		(void)pick_single(pool);	/* as the next pick would */
+	cur = pool->mode == POOL_MODE_SINGLE ? pool->current : NULL;
+	pthread_mutex_unlock(&pool->lock);
+	STORE(&pool->servers_up, up);
+	if (pool->mode != POOL_MODE_SINGLE)
+		return;
+	if (cur != pool->logged) {
+		if (cur != NULL)
+			log_info("pool %s: new connections go to %s (mode "
+			    "single)", pool->name, cur->addr.text);
+		else
+			log_warnx("pool %s: no server can take new "
+			    "connections (mode single)", pool->name);
+		pool->logged = cur;
+	}
+	if (up > 1 && up != was)
+		log_warnx("pool %s: %d servers pass their checks; mode single "
+		    "keeps new connections on %s", pool->name, up,
+		    cur != NULL ? cur->addr.text : "none");
 }
 
 struct server *

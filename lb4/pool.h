@@ -60,9 +60,15 @@ struct pool {
 	int		 connect_timeout_ms;
 	int		 retries;
 	int		 send_proxy;	/* enum send_proxy */
+	int		 mode;		/* enum pool_mode */
+	struct server	*current;	/* mode single: the server new
+					   connections go to; NULL = none */
+	struct conf_keepalive keepalive;	/* toward the servers */
 	/* Main thread only. */
 	struct conf_health health;
 	int		 refs;		/* listeners pointing here + config */
+	int		 servers_up;	/* atomic: passing their checks */
+	struct server	*logged;	/* mode single: current, as last logged */
 };
 
 /* What a pick hands the connection: the server and the pool's settings. */
@@ -72,6 +78,7 @@ struct pick {
 	int		 connect_timeout_ms;
 	int		 retries;
 	int		 send_proxy;
+	struct conf_keepalive keepalive;
 };
 
 /* Builds a pool from <cp> with stats for <nworkers>; NULL on ENOMEM. */
@@ -95,7 +102,12 @@ void		 server_free(struct server *s);
 /*
  * Picks a server for a new connection: primaries by SWRR among those up,
  * enabled and below max_connections; backups the same way only when no
- * primary can take it.  The server's active count is taken; give it back
+ * primary can take it.  In mode single: the current server while it is
+ * usable (up and enabled), else the first usable primary in file order,
+ * else the first usable backup; a current backup gives way to a usable
+ * primary; a current server at max_connections refuses (no spill), and
+ * out->tried is not consulted (a retry goes to the same server: another
+ * one may be a second "primary").  The server's active count is taken; give it back
  * with pool_release().  Servers whose index bit is set in out->tried were
  * already tried for this connection and are skipped, as nginx does, so a
  * retry goes to another server (indexes past 63 are never skipped).
@@ -114,6 +126,13 @@ int		 pool_report(struct server *s, int ok);
 
 /* 1 when some server of <pool> could take a connection now. */
 int		 pool_can_serve(struct pool *pool);
+
+/*
+ * Main thread, after health changes: counts the servers of <pool> that
+ * pass their checks (lb4_pool_servers_up) and, in mode single, logs when
+ * more than one does and when new connections move to another server.
+ */
+void		 pool_tick(struct pool *pool);
 
 /* Finds a server of <pool> by its address text; NULL when none. */
 struct server	*pool_find_server(struct pool *pool, const char *addr);

@@ -289,6 +289,7 @@ apply_listeners(struct state *st, const struct conf *conf)
 			fatalx(2, "out of memory");
 		listener_set_pool(l, st->pools[cl->pool]);
 		STORE(&l->idle_timeout_ms, cl->idle_timeout_ms);
+		listener_set_keepalive(l, &cl->keepalive);
 		listener_set_acl(st, l, cl);
 		ls[i] = l;
 	}

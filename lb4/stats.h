@@ -15,6 +15,7 @@ enum stat_id {
 	STAT_BYTES_S2C,		/* server to client */
 	STAT_CONNECT_ERRORS,	/* refused or timed-out connects */
 	STAT_DENIED,		/* refused by allow/deny */
+	STAT_DOWN_RESETS,	/* reset by on_server_down = "reset" */
 	STAT_MAX
 };
 

@@ -307,6 +307,10 @@ dispatch(struct worker *w, struct epoll_event *ev)
 			/* EAGAIN: another wake drained it first. */
 		}
 		sync_lsocks(w);
+		if (LOAD(&w->rt->down_seq) != w->seen_down_seq) {
+			w->seen_down_seq = LOAD(&w->rt->down_seq);
+			conn_reset_downed(w);
+		}
 		break;
 	case EV_LISTEN:
 		if (!w->paused)

@@ -32,6 +32,8 @@ struct runtime {
 	struct lsock_set *lsocks;
 	unsigned long	 lsock_seq;	/* bumped when lsocks or stopping change */
 	unsigned long	 epoch;		/* bumped when main retires objects */
+	unsigned long	 down_seq;	/* bumped when checks took down a server
+					   of an on_server_down reset pool */
 	int		 main_wakefd;	/* eventfd: a worker has news for main */
 	int		 stopping;	/* 1: accept nothing more */
 	int		 exiting;	/* 1: close everything and return */
@@ -54,6 +56,7 @@ struct worker {
 	/* Acknowledged to the main thread (atomics). */
 	unsigned long	 seen_lsock_seq;
 	unsigned long	 seen_epoch;
+	unsigned long	 seen_down_seq;	/* worker only */
 
 	/* Accepting. */
 	struct lsock	**reg;		/* lsocks registered in epfd */
