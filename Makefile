@@ -36,7 +36,7 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages deps deps-build demo bench deb rpm tools lint
+	check-packages check-db deps deps-build demo bench deb rpm tools lint
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -80,6 +80,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-integration
 	$(MAKE) check-pair
+	$(MAKE) check-db
 	$(MAKE) check-packages
 
 check-unit: all $(UNIT_BINS)
@@ -94,6 +95,10 @@ check-pair: all
 
 check-packages:
 	@test/packages/run.sh || [ $$? -eq 77 ]
+
+# lb4 in front of etcd + 3 Patroni nodes (issue 16); root, about 3 min.
+check-db: all
+	@test/db/t_patroni.sh || [ $$? -eq 77 ]
 
 bench: all tools
 	@test/bench/run.sh

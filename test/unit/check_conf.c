@@ -416,6 +416,35 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* The shipped examples are valid, and the Patroni one says what it means. */
+START_TEST(test_examples)
+{
+	static const char *const paths[] = { "etc/lb4.conf",
+	    "etc/lb4-pair.conf", "etc/lb4-patroni.conf" };
+	struct conf	*c;
+	char		*errors = NULL;
+	size_t		 i;
+
+	for (i = 0; i < nitems(paths); i++) {
+		c = conf_load(paths[i], &errors);
+		ck_assert_msg(c != NULL, "%s:\n%s", paths[i], errors);
+		if (i == 2) {
+			ck_assert_int_eq(c->pools[0].mode, POOL_MODE_SINGLE);
+			ck_assert_int_eq(c->pools[0].on_server_down,
+			    ON_DOWN_RESET);
+			ck_assert_str_eq(c->pools[0].health.path, "/primary");
+			ck_assert_str_eq(c->pools[1].health.path, "/replica");
+			ck_assert_int_eq(c->pools[1].mode, POOL_MODE_WRR);
+			ck_assert_int_eq(c->pools[1].on_server_down,
+			    ON_DOWN_RESET);
+			ck_assert_int_eq(c->pools[0].keepalive.idle_s, 60);
+			ck_assert_int_eq(c->listeners[0].keepalive.count, 6);
+		}
+		conf_free(c);
+	}
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char	*errors = NULL;
@@ -599,6 +628,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, nitems(bad_confs));
 	tcase_add_test(tc, test_bad_all_listed);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_examples);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 
