@@ -17,7 +17,8 @@
 # PostgreSQL 15 with apt-get when they are missing.  Exit 0 pass, 1 fail,
 # 77 skip.  DB_RUNS=3 for the report (default 1); KEEP=1 keeps the dir.
 set -u
-ROOT=${LB4_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+DBROOT=${LB4_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+ROOT=$DBROOT
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: t_patroni: needs root (PostgreSQL and Patroni run as user postgres, apt-get installs them)"
 	exit 77
@@ -25,6 +26,7 @@ fi
 mkdir -p "$ROOT/build"
 TMPDIR=$ROOT/build
 . "$ROOT/test/integration/lib.sh"
+ROOT=$DBROOT	# lib.sh derives its own from $0
 . "$ROOT/test/integration/hlib.sh"
 unset TMPDIR
 PORT_LOCKS=/tmp/lb4-itest-ports	# shared with every other test run
@@ -101,7 +103,7 @@ PIDS+=("$ETCD_PID")
 wait_until 20 curl -sf "http://127.0.0.1:$EC/health" -o /dev/null ||
     fatal "etcd did not come up: $(tail -n 5 "$T/etcd.log")"
 
-# Patroni: ttl 15 s, loop_wait 1 s (loop_wait + 2 x retry_timeout <= ttl).
+# Patroni: ttl 20 s, loop_wait 1 s (loop_wait + 2 x retry_timeout <= ttl).
 # fsync is off: processes are killed in this test, never the host.
 for n in n1 n2 n3; do
 	cat > "$T/$n.yml" <<YML
@@ -114,9 +116,9 @@ etcd3:
   hosts: 127.0.0.1:$EC
 bootstrap:
   dcs:
-    ttl: 15
+    ttl: 20
     loop_wait: 1
-    retry_timeout: 6
+    retry_timeout: 8
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     postgresql:
@@ -234,11 +236,11 @@ psql_at() {	# psql_at PORT SQL
 
 t0=$(now_ms)
 start_node n1
-wait_until 60 eval '[ "$(role n1)" = primary ]' ||
+wait_until 150 eval '[ "$(role n1)" = primary ]' ||
     fatal "n1 did not bootstrap: $(tail -n 5 "$T/patroni-n1.log")"
 start_node n2
 start_node n3
-wait_until 90 healthy ||
+wait_until 150 healthy ||
     fatal "the cluster did not get healthy: $(tail -n 3 "$T"/patroni-n*.log)"
 say "cluster up in $(( $(now_ms) - t0 )) ms: leader $(leader); pg ${PG[*]}, rest ${RP[*]}"
 
@@ -491,7 +493,7 @@ event_report frozen "$t0"
 late=$(awk -v t="$t0" -v p="${PG[$old]}" '$1 == "ok" && $4 == p && $3 > t + 3000' "$T/frozen.w" | wc -l)
 assert_eq "frozen: writes acknowledged by $old 3 s after the freeze" 0 "$late"
 kill -CONT "${PAT_PID[$old]}"
-wait_until 90 healthy || fail "frozen: the cluster did not get healthy after SIGCONT"
+wait_until 150 healthy || fail "frozen: the cluster did not get healthy after SIGCONT"
 
 # ---------------------------------------------- no acknowledged write lost
 
