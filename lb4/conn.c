@@ -85,16 +85,15 @@ struct conn {
 	struct flow	 down;		/* server to client */
 	int		 state;		/* enum conn_state */
 	int		 retries_left;
-	int		 connect_timeout_ms;
 	int		 idle_timeout_ms;
 	unsigned	 in_again:1;
-	unsigned	 send_proxy:2;	/* enum send_proxy of this attempt */
+	unsigned	 send_proxy:2;	/* enum send_proxy, the route's */
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
 	unsigned	 down_gen;	/* server->down_gen when connected */
 	struct timer	 timer;
-	struct listener	*listener;	/* its active count keeps it alive */
-	struct server	*server;	/* its active count keeps it alive */
+	struct route	*route;		/* pinned: pool, listener, settings */
+	struct server	*server;	/* pinned by its active count */
 	struct conn	*next;		/* free or closing list */
 	struct conn	*next_again;	/* again list; a closed conn stays on it */
 	union {				/* the client, for a PROXY header */
@@ -109,44 +108,44 @@ struct conn {
 
 static void	conn_close(struct worker *, struct conn *, int);
 static void	conn_connect(struct worker *, struct conn *, int);
-static void	set_keepalive(int, int, int, int);
+static void	set_keepalive(int, const struct conf_keepalive *);
 
+/* A conn from the free list, which grows a slab at a time; NULL on ENOMEM. */
 static struct conn *
-conn_alloc(struct worker *w)
+conn_alloc(struct conn_cache *cc)
 {
 	struct conn	*c, *slab;
 	void		**slabs;
 	int		 i;
 
-	if (w->free_conns == NULL) {
-		slabs = realloc(w->slabs, sizeof(*slabs) * (size_t)(w->nslabs + 1));
+	if (cc->free == NULL) {
+		slabs = realloc(cc->slabs, sizeof(*slabs) *
+		    (size_t)(cc->nslabs + 1));
 		if (slabs == NULL)
 			return NULL;
-		w->slabs = slabs;
+		cc->slabs = slabs;
 		if ((slab = calloc(SLAB_CONNS, sizeof(*slab))) == NULL)
 			return NULL;
-		w->slabs[w->nslabs++] = slab;
+		cc->slabs[cc->nslabs++] = slab;
 		for (i = SLAB_CONNS - 1; i >= 0; i--) {
-			slab[i].next = w->free_conns;
-			w->free_conns = &slab[i];
+			slab[i].next = cc->free;
+			cc->free = &slab[i];
 		}
 	}
-	c = w->free_conns;
-	w->free_conns = c->next;
+	c = cc->free;
+	cc->free = c->next;
 	return c;
 }
 
 void
-conn_free_slabs(struct worker *w)
+conn_cache_free(struct conn_cache *cc)
 {
 	int	i;
 
-	for (i = 0; i < w->nslabs; i++)
-		free(w->slabs[i]);
-	free(w->slabs);
-	w->slabs = NULL;
-	w->nslabs = 0;
-	w->free_conns = NULL;
+	for (i = 0; i < cc->nslabs; i++)
+		free(cc->slabs[i]);
+	free(cc->slabs);
+	memset(cc, 0, sizeof(*cc));
 }
 
 static void
@@ -195,7 +194,7 @@ flow_release(struct worker *w, struct flow *f)
 static void
 count_bytes(struct worker *w, struct conn *c, struct flow *f, ssize_t n)
 {
-	stats_add(&c->listener->stats[w->id], f->stat, n);
+	stats_add(&c->route->listener->stats[w->id], f->stat, n);
 	stats_add(&c->server->stats[w->id], f->stat, n);
 	c->deadline = w->now + (uint64_t)c->idle_timeout_ms;
 }
@@ -385,8 +384,8 @@ again_push(struct worker *w, struct conn *c)
 	if (c->in_again)
 		return;
 	c->in_again = 1;
-	c->next_again = w->again;
-	w->again = c;
+	c->next_again = w->conns.again;
+	w->conns.again = c;
 }
 
 /* Runs both flows; closes the conn when both are done or one fails. */
@@ -410,13 +409,19 @@ conn_pump(struct worker *w, struct conn *c)
 		conn_close(w, c, 0);
 }
 
+int
+conn_have_again(const struct worker *w)
+{
+	return w->conns.again != NULL;
+}
+
 void
 conn_run_again(struct worker *w)
 {
 	struct conn	*c, *next;
 
-	c = w->again;
-	w->again = NULL;
+	c = w->conns.again;
+	w->conns.again = NULL;
 	for (; c != NULL; c = next) {
 		next = c->next_again;
 		c->in_again = 0;
@@ -453,7 +458,7 @@ conn_drop_server(struct worker *w, struct conn *c)
 static void
 conn_close(struct worker *w, struct conn *c, int reset)
 {
-	struct stats_slot	*ls = &c->listener->stats[w->id];
+	struct stats_slot	*ls = &c->route->listener->stats[w->id];
 
 	if (c->state == CONN_CLOSED)
 		return;
@@ -470,10 +475,11 @@ conn_close(struct worker *w, struct conn *c, int reset)
 	conn_drop_server(w, c);
 	timer_del(&w->timers, &c->timer);
 	stats_add(ls, STAT_CONNS_ACTIVE, -1);
+	route_pin(c->route, w->id, -1);
 	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
 	c->state = CONN_CLOSED;
-	c->next = w->closing;
-	w->closing = c;
+	c->next = w->conns.closing;
+	w->conns.closing = c;
 }
 
 void
@@ -481,11 +487,11 @@ conn_reap(struct worker *w)
 {
 	struct conn	*c;
 
-	while ((c = w->closing) != NULL) {
-		w->closing = c->next;
+	while ((c = w->conns.closing) != NULL) {
+		w->conns.closing = c->next;
 		c->state = CONN_FREE;
-		c->next = w->free_conns;
-		w->free_conns = c;
+		c->next = w->conns.free;
+		w->conns.free = c;
 	}
 }
 
@@ -497,9 +503,9 @@ conn_reset_downed(struct worker *w)
 	int		 i, j;
 
 	/* Rare (a server went down), so a walk over every slot is fine. */
-	for (i = 0; i < w->nslabs; i++)
+	for (i = 0; i < w->conns.nslabs; i++)
 		for (j = 0; j < SLAB_CONNS; j++) {
-			c = (struct conn *)w->slabs[i] + j;
+			c = (struct conn *)w->conns.slabs[i] + j;
 			if (c->state != CONN_ESTABLISHED ||
 			    (s = c->server) == NULL ||
 			    LOAD(&s->on_down) != ON_DOWN_RESET ||
@@ -611,22 +617,20 @@ conn_established(struct worker *w, struct conn *c)
 }
 
 /*
- * Picks a server from the listener's current pool and starts a
- * non-blocking connect.  The pool is read afresh on every try, so a retry
- * after a reload uses the new pool.
+ * Picks a server from the pool of the conn's route and starts a
+ * non-blocking connect.  A retry after a reload still picks from the
+ * route that accepted the conn, with its settings.
  */
 static void
 conn_connect(struct worker *w, struct conn *c, int first)
 {
-	struct pool	*pool;
 	struct pick	 pick;
 	struct server	*s;
 	int		 fd, family;
 
-	pool = __atomic_load_n(&c->listener->pool, __ATOMIC_ACQUIRE);
 	memset(&pick, 0, sizeof(pick));
 	pick.tried = first ? 0 : c->tried;
-	if (pool_pick(pool, &pick) == -1) {
+	if (pool_pick(c->route->pool, &pick) == -1) {
 		conn_close(w, c, 0);
 		return;
 	}
@@ -637,10 +641,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
 	if (first)
-		c->retries_left = pick.retries;
-	c->connect_timeout_ms = pick.connect_timeout_ms;
-	/* Read per attempt: a retry after a reload follows the new pool. */
-	c->send_proxy = (unsigned)pick.send_proxy & 3;
+		c->retries_left = c->route->retries;
 	family = s->addr.ss.ss_family;
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
@@ -650,8 +651,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	side_init(&c->backend, EV_SERVER, fd, c);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
-	set_keepalive(fd, pick.keepalive.idle_s, pick.keepalive.interval_s,
-	    pick.keepalive.count);
+	set_keepalive(fd, &c->route->server_ka);
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
 		connect_failed(w, c);
@@ -661,36 +661,39 @@ conn_connect(struct worker *w, struct conn *c, int first)
 		conn_close(w, c, 0);
 		return;
 	}
-	conn_arm(w, c, w->now + (uint64_t)c->connect_timeout_ms);
+	conn_arm(w, c, w->now + (uint64_t)c->route->connect_timeout_ms);
 }
 
 /*
- * SO_KEEPALIVE with <idle>, <interval>, <count> on <fd> (tcp_keepalive):
- * a peer that vanished without a reset (a crashed host, a firewall that
- * drops) makes the socket fail with ETIMEDOUT after idle + interval x
- * count seconds of silence, and the conn ends with a reset on both sides.
- * <idle> 0 leaves the socket as it is.
+ * SO_KEEPALIVE with <k> on <fd> (tcp_keepalive): a peer that vanished
+ * without a reset (a crashed host, a firewall that drops) makes the socket
+ * fail with ETIMEDOUT after idle + interval x count seconds of silence,
+ * and the conn ends with a reset on both sides.  idle_s 0 leaves the
+ * socket as it is.
  */
 static void
-set_keepalive(int fd, int idle, int interval, int count)
+set_keepalive(int fd, const struct conf_keepalive *k)
 {
-	if (idle == 0)
+	if (k->idle_s == 0)
 		return;
 	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &(int){1},
 	    sizeof(int));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval,
-	    sizeof(interval));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k->idle_s,
+	    sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k->interval_s,
+	    sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k->count,
+	    sizeof(int));
 }
 
 void
-conn_start(struct worker *w, struct listener *l, int fd,
+conn_start(struct worker *w, struct route *r, int fd,
     const struct sockaddr *peer, socklen_t peerlen)
 {
+	struct stats_slot *ls = &r->listener->stats[w->id];
 	struct conn	*c;
 
-	if ((c = conn_alloc(w)) == NULL) {
+	if ((c = conn_alloc(&w->conns)) == NULL) {
 		/* Out of memory: give back the max_connections slot too. */
 		close(fd);
 		__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
@@ -699,17 +702,18 @@ conn_start(struct worker *w, struct listener *l, int fd,
 	memset(c, 0, sizeof(*c));
 	if (peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
-	c->listener = l;
-	c->idle_timeout_ms = LOAD(&l->idle_timeout_ms);
-	set_keepalive(fd, LOAD(&l->ka_idle_s), LOAD(&l->ka_interval_s),
-	    LOAD(&l->ka_count));
+	c->route = r;
+	route_pin(r, w->id, 1);
+	c->idle_timeout_ms = r->idle_timeout_ms;
+	c->send_proxy = (unsigned)r->send_proxy & 3;
+	set_keepalive(fd, &r->client_ka);
 	side_init(&c->client, EV_CLIENT, fd, c);
 	c->backend.fd = -1;
 	flow_init(&c->up, STAT_BYTES_C2S);
 	flow_init(&c->down, STAT_BYTES_S2C);
 	c->timer.idx = -1;
-	stats_add(&l->stats[w->id], STAT_CONNS_TOTAL, 1);
-	stats_add(&l->stats[w->id], STAT_CONNS_ACTIVE, 1);
+	stats_add(ls, STAT_CONNS_TOTAL, 1);
+	stats_add(ls, STAT_CONNS_ACTIVE, 1);
 	/* From here on conn_close() accounts for the connection. */
 	c->state = CONN_CONNECTING;
 	c->deadline = UINT64_MAX;

@@ -79,13 +79,14 @@ show_stats(struct state *st, struct text *r)
 {
 	struct listener	*l;
 	struct pool	*p;
+	struct pinned	 pinned;
 	int		 i, j, up, n = st->nworkers + 1;
 
 	for (i = 0; i < st->nlisteners; i++) {
 		l = st->listeners[i];
 		text_printf(r, "listener %s pool=%s connections=%llu "
 		    "active=%llu bytes_in=%llu bytes_out=%llu denied=%llu\n",
-		    l->name, l->pool->name,
+		    l->name, l->route->pool->name,
 		    (unsigned long long)stats_sum(l->stats, n, STAT_CONNS_TOTAL),
 		    (unsigned long long)stats_sum(l->stats, n,
 		    STAT_CONNS_ACTIVE),
@@ -103,6 +104,9 @@ show_stats(struct state *st, struct text *r)
 	}
 	text_printf(r, "reloads ok=%lu failed=%lu last=%s\n", st->reloads_ok,
 	    st->reloads_failed, st->last_reload_ok ? "success" : "failure");
+	state_pinned(st, &pinned);
+	text_printf(r, "pinned generations=%d servers=%d\n", pinned.routes,
+	    pinned.servers);
 	text_printf(r, "ok\n");
 }
 

@@ -94,6 +94,10 @@ static struct {
 	int		 no_pidfd;	/* pidfd_open() is ENOSYS here */
 	int		 changed;
 	int		 resets;	/* a server of a reset pool went down */
+	/* health_prepare(): one spare per server of a checked pool, in
+	 * config order, for health_sync() to take from. */
+	struct check	**spares;
+	int		 nspares;
 } hc = { .tfd = { NULL, NULL, -1 } };
 
 static void	check_event(struct handler *h, uint32_t events);
@@ -267,7 +271,7 @@ verdict(struct check *c, int ok)
 
 	if (ok && c->marked_at != 0 && c->started <= c->marked_at) {
 		/*
-		 * Passed, but it started before the workers' connects failed:
+		 * Passed, but it began before the workers' connects failed:
 		 * it says nothing about the server since (health.h).
 		 */
 		c->nok++;
@@ -969,11 +973,11 @@ on_timer(struct handler *h, uint32_t events)
 
 /* ------------------------------------------------------------- life */
 
+/* A check of <pool>/<addr> with <cfg>, not attached yet; NULL on ENOMEM. */
 static struct check *
-check_new(struct server *s, const struct conf_health *cfg, uint64_t now)
+check_build(const char *pool, const char *addr, const struct conf_health *cfg)
 {
 	struct check	*c;
-	unsigned	 spread;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -981,35 +985,37 @@ check_new(struct server *s, const struct conf_health *cfg, uint64_t now)
 		free(c);
 		return NULL;
 	}
-	if (asprintf(&c->name, "%s/%s", s->pool_name, s->addr.text) == -1) {
+	if (asprintf(&c->name, "%s/%s", pool, addr) == -1) {
 		cfg_free(&c->cfg);
 		free(c);
 		return NULL;
 	}
-	c->server = s;
-	c->port = s->health_port != 0 ? s->health_port : cfg->port;
 	c->h = (struct handler){ check_event, c, -1 };
 	c->out = (struct handler){ check_out_event, c, -1 };
 	c->timer.idx = -1;
+	return c;
+}
+
+/* Attaches the spare <c> to <s> and arms it (room reserved: cannot fail). */
+static void
+check_attach(struct check *c, struct server *s, uint64_t now)
+{
+	unsigned	spread;
+
+	c->server = s;
+	c->port = s->health_port != 0 ? s->health_port : c->cfg.port;
 	/* SPEC: the first check runs at once; many spread over some ms. */
-	spread = (unsigned)cfg->interval_ms / 4;
+	spread = (unsigned)c->cfg.interval_ms / 4;
 	if (spread > SPREAD_MAX_MS)
 		spread = SPREAD_MAX_MS;
 	if (spread == 0)
 		spread = 1;
-	if (timer_add(&hc.heap, &c->timer, now + hc.spread++ % spread) ==
-	    -1) {
-		free(c->name);
-		cfg_free(&c->cfg);
-		free(c);
-		return NULL;
-	}
+	(void)timer_add(&hc.heap, &c->timer, now + hc.spread++ % spread);
 	/* Up already (a kept server that was not checked): fall applies. */
 	c->spoken = LOAD(&s->health) == SERVER_UP;
 	c->next = hc.all;
 	hc.all = c;
 	s->check = c;
-	return c;
 }
 
 /* Ends whatever <c> is running, without a verdict. */
@@ -1091,16 +1097,23 @@ health_init(void)
 	return 0;
 }
 
-/* Brings the check of server <s> of <pool> in line with the pool. */
-static void
-sync_server(struct pool *pool, struct server *s, uint64_t now)
+/*
+ * Brings the check of server <s> of <pool> in line with the pool, with
+ * <spare> (from health_prepare(), NULL for an unchecked pool) as the new
+ * check or the source of the new settings.  Returns 1 when it used
+ * <spare> as a check, 0 when the spare is still the caller's.
+ */
+static int
+sync_server(struct pool *pool, struct server *s, struct check *spare,
+    uint64_t now)
 {
-	struct check	*c = s->check;
-	int		 port;
+	struct check		*c = s->check;
+	struct conf_health	 old;
+	int			 port;
 
 	if (pool->health.type == HEALTH_NONE) {
 		if (c == NULL)
-			return;
+			return 0;
 		check_drop(c);
 		if (LOAD(&s->health) != SERVER_UP) {
 			STORE(&s->health, SERVER_UP);
@@ -1108,48 +1121,99 @@ sync_server(struct pool *pool, struct server *s, uint64_t now)
 			log_info("server %s/%s is up: its pool has no health "
 			    "check any more", s->pool_name, s->addr.text);
 		}
-		return;
+		return 0;
 	}
+	if (spare == NULL)	/* no health_prepare(): cannot happen */
+		return 0;
 	if (c == NULL) {
-		if (check_new(s, &pool->health, now) == NULL)
-			log_warnx("server %s/%s: out of memory: not checked; "
-			    "it keeps its state", s->pool_name, s->addr.text);
-		return;
+		check_attach(spare, s, now);
+		return 1;
 	}
 	port = s->health_port != 0 ? s->health_port : pool->health.port;
 	if (cfg_same(&c->cfg, &pool->health) && c->port == port)
-		return;
-	/* New settings: restart the check, keep the state and counts. */
+		return 0;
+	/* New settings: restart the check, keep the state and counts.  The
+	 * spare, freed by the caller, takes the old settings with it. */
 	check_abort(c);
-	cfg_free(&c->cfg);
-	if (cfg_copy(&c->cfg, &pool->health) == -1) {
-		check_drop(c);
-		log_warnx("server %s/%s: out of memory: not checked; it keeps "
-		    "its state", s->pool_name, s->addr.text);
-		return;
-	}
+	old = c->cfg;
+	c->cfg = spare->cfg;
+	spare->cfg = old;
 	c->port = port;
 	c->oks = c->fails = 0;
 	arm(c, now);
+	return 0;
+}
+
+static void
+spares_free(void)
+{
+	int	i;
+
+	for (i = 0; i < hc.nspares; i++)
+		check_free(hc.spares[i]);
+	free(hc.spares);
+	hc.spares = NULL;
+	hc.nspares = 0;
+}
+
+int
+health_prepare(const struct conf *conf)
+{
+	const struct conf_pool	*cp;
+	int			 i, j, n = 0;
+
+	spares_free();
+	for (i = 0; i < conf->npools; i++)
+		if (conf->pools[i].health.type != HEALTH_NONE)
+			n += conf->pools[i].nservers;
+	if (timer_reserve(&hc.heap, n) == -1 ||
+	    (hc.spares = calloc((size_t)n + 1, sizeof(*hc.spares))) == NULL)
+		return -1;
+	for (i = 0; i < conf->npools; i++) {
+		cp = &conf->pools[i];
+		for (j = 0; cp->health.type != HEALTH_NONE &&
+		    j < cp->nservers; j++) {
+			hc.spares[hc.nspares] = check_build(cp->name,
+			    cp->servers[j].addr.text, &cp->health);
+			if (hc.spares[hc.nspares] == NULL) {
+				spares_free();
+				return -1;
+			}
+			hc.nspares++;
+		}
+	}
+	return 0;
+}
+
+void
+health_abort(void)
+{
+	spares_free();
 }
 
 void
 health_sync(struct state *st)
 {
-	struct check	*c;
+	struct check	*c, *spare;
 	struct server	*s;
 	uint64_t	 now = loop_now_ms();
-	int		 i, j;
+	int		 i, j, k = 0;
 
 	for (c = hc.all; c != NULL; c = c->next)
 		c->seen = 0;
 	for (i = 0; i < st->npools; i++)
 		for (j = 0; j < st->pools[i]->nservers; j++) {
 			s = st->pools[i]->servers[j];
-			sync_server(st->pools[i], s, now);
+			spare = NULL;
+			if (st->pools[i]->health.type != HEALTH_NONE &&
+			    k < hc.nspares)
+				spare = hc.spares[k++];
+			if (sync_server(st->pools[i], s, spare, now))
+				hc.spares[k - 1] = NULL;
 			if (s->check != NULL)
 				((struct check *)s->check)->seen = 1;
 		}
+	spares_free();
 	/*
 	 * The others belong to servers that left (retired, not freed yet:
 	 * state_collect() runs after this) or to pools that went.

@@ -21,6 +21,10 @@
  * `rise` active checks that *began after the mark* passed: a check already
  * running when the connects failed (a Patroni node still answering 200
  * while its PostgreSQL shuts down) cannot undo the mark, so the two never
+ * take turns.  A server marked down passively comes back only after
+ * `rise` active checks that *began after the mark* passed: a check already
+ * running when the connects failed (a Patroni node still answering 200
+ * while its PostgreSQL shuts down) cannot undo the mark, so the two never
  * take turns.
  *
  * Every state change is logged once: "server POOL/ADDRESS is down: REASON"
@@ -32,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct conf;
 struct server;
 struct state;
 
@@ -39,12 +44,21 @@ struct state;
 int		 health_init(void);
 
 /*
- * Brings the checks in line with <st>'s pools: starts checks for servers
- * of checked pools, stops them for servers that left (or whose pool lost
- * its check: such a server is set up), keeps the state and counters of the
- * others, and restarts a check whose settings changed (its state stays,
- * its rise/fall streaks restart).  state_apply() calls it on success,
- * before anything can free a removed server.
+ * A reload's first half: builds, for every server of <conf>'s checked
+ * pools, what health_sync() may need (a check, or its new settings), so
+ * that health_sync() cannot fail.  Returns 0, or -1 on ENOMEM with nothing
+ * kept.  health_abort() drops it when the reload fails later.
+ */
+int		 health_prepare(const struct conf *conf);
+void		 health_abort(void);
+
+/*
+ * The second half, once <st> holds the pools of the conf given to
+ * health_prepare(): starts checks for servers of checked pools, stops them
+ * for servers that left (or whose pool lost its check: such a server is
+ * set up), keeps the state and counters of the others, and restarts a
+ * check whose settings changed (its state stays, its rise/fall streaks
+ * restart).
  */
 void		 health_sync(struct state *st);
 
@@ -56,6 +70,12 @@ void		 health_tick(uint64_t now_ms);
 
 /* Stops every check, kills running commands, frees everything. */
 void		 health_shutdown(void);
+
+/*
+ * 1 when checks took down a server whose pool has on_server_down =
+ * "reset" since the last call (the workers must be woken), and clears it.
+ */
+int		 health_resets(void);
 
 /*
  * 1 when checks took down a server whose pool has on_server_down =

@@ -1,21 +1,36 @@
 /*
- * listener.c: bind and listen.  Accepting is the workers' job (worker.c);
- * this file only makes and unmakes the sockets.
+ * listener.c: listeners, routes, bound sockets, and accepting.
+ *
+ * Accepting: every worker registers the same listening socket with
+ * EPOLLEXCLUSIVE rather than each binding its own SO_REUSEPORT socket.
+ * With SO_REUSEPORT, closing one socket of the group drops the connections
+ * queued on it, and a reload or a stop would have to drain N sockets per
+ * address; with one socket per address, a reload that keeps the address
+ * keeps the fd and its queue, and nothing is ever refused or reset.
+ * EPOLLEXCLUSIVE wakes one waiter per connection, so there is no
+ * thundering herd.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "acl.h"
+#include "conn.h"
 #include "ev.h"
 #include "listener.h"
 #include "log.h"
+#include "pool.h"
+#include "worker.h"
 
 #define LISTEN_BACKLOG	4096
 #define DENIED_LOG_MS	10000
+#define ACCEPT_BATCH	64	/* then let other workers and conns run */
+#define PAUSE_MS	100	/* accepting pauses this long when full */
+#define PAUSE_LOG_MS	10000
 
 struct listener *
 listener_new(const char *name, int nworkers)
@@ -26,22 +41,80 @@ listener_new(const char *name, int nworkers)
 		return NULL;
 	if ((l->name = strdup(name)) == NULL ||
 	    (l->stats = stats_new(nworkers)) == NULL) {
-		listener_free(l);
+		free(l->name);
+		free(l);
 		return NULL;
 	}
-	l->in_conf = 1;
 	return l;
 }
 
 void
-listener_free(struct listener *l)
+listener_unref(struct listener *l)
 {
-	if (l == NULL)
+	if (l == NULL || --l->refs > 0)
 		return;
 	free(l->name);
 	stats_free(l->stats);
-	acl_free(l->acl);
 	free(l);
+}
+
+struct route *
+route_new(struct listener *l, struct pool *pool,
+    const struct conf_listener *cl, const struct conf_pool *cp,
+    int nworkers)
+{
+	struct route	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->pins = aligned_alloc(sizeof(*r->pins),
+	    sizeof(*r->pins) * (size_t)(nworkers > 0 ? nworkers : 1));
+	if (r->pins == NULL)
+		goto fail;
+	memset(r->pins, 0, sizeof(*r->pins) * (size_t)(nworkers > 0 ?
+	    nworkers : 1));
+	r->npins = nworkers;
+	if ((cl->nallow > 0 || cl->ndeny > 0) && (r->acl = acl_new(cl->allow,
+	    cl->nallow, cl->deny, cl->ndeny)) == NULL)
+		goto fail;
+	r->idle_timeout_ms = cl->idle_timeout_ms;
+	r->connect_timeout_ms = cp->connect_timeout_ms;
+	r->retries = cp->retries;
+	r->send_proxy = (int)cp->send_proxy;
+	r->client_ka = cl->keepalive;
+	r->server_ka = cp->keepalive;
+	r->listener = l;
+	r->pool = pool;
+	l->refs++;
+	pool->refs++;
+	return r;
+fail:
+	free(r->pins);
+	free(r);
+	return NULL;
+}
+
+void
+route_free(struct route *r)
+{
+	if (r == NULL)
+		return;
+	listener_unref(r->listener);
+	pool_unref(r->pool);
+	acl_free(r->acl);
+	free(r->pins);
+	free(r);
+}
+
+long
+route_pinned(const struct route *r)
+{
+	long	n = 0;
+	int	i;
+
+	for (i = 0; i < r->npins; i++)
+		n += __atomic_load_n(&r->pins[i].n, __ATOMIC_RELAXED);
+	return n;
 }
 
 void
@@ -128,11 +201,212 @@ lsock_free(struct lsock *ls)
 	free(ls);
 }
 
-void
-listener_set_keepalive(struct listener *l, const struct conf_keepalive *k)
+/* ------------------------------------------------------------ accepting */
+
+static int
+watch(struct worker *w, struct lsock *ls, int on)
 {
-	/* Workers read each field with an atomic load per new client. */
-	__atomic_store_n(&l->ka_interval_s, k->interval_s, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->ka_count, k->count, __ATOMIC_RELAXED);
-	__atomic_store_n(&l->ka_idle_s, k->idle_s, __ATOMIC_RELAXED);
+	struct epoll_event	ev;
+
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.ptr = ls;
+	return epoll_ctl(w->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, ls->fd,
+	    &ev);
+}
+
+static int
+reg_find(const struct acceptor *a, const struct lsock *ls)
+{
+	int	i;
+
+	for (i = 0; i < a->nreg; i++)
+		if (a->reg[i] == ls)
+			return i;
+	return -1;
+}
+
+static void
+reg_add(struct worker *w, struct lsock *ls)
+{
+	struct acceptor	*a = &w->acceptor;
+	struct lsock	**reg;
+
+	reg = realloc(a->reg, sizeof(*reg) * (size_t)(a->nreg + 1));
+	if (reg == NULL) {
+		log_warnx("worker %d: out of memory registering a listener",
+		    w->id);
+		return;
+	}
+	a->reg = reg;
+	if (!a->paused && watch(w, ls, 1) == -1) {
+		log_warn("worker %d: cannot watch %s", w->id, ls->addr.text);
+		return;
+	}
+	a->reg[a->nreg++] = ls;
+}
+
+static void
+reg_del(struct worker *w, int i)
+{
+	struct acceptor	*a = &w->acceptor;
+
+	if (!a->paused)
+		(void)watch(w, a->reg[i], 0);
+	a->reg[i] = a->reg[--a->nreg];
+}
+
+static int
+in_set(struct lsock *const *set, int n, const struct lsock *ls)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == ls)
+			return 1;
+	return 0;
+}
+
+void
+acceptor_sync(struct worker *w, struct lsock *const *set, int n,
+    int stopping)
+{
+	struct acceptor	*a = &w->acceptor;
+	int		 i;
+
+	for (i = a->nreg - 1; i >= 0; i--)
+		if (stopping || !in_set(set, n, a->reg[i]))
+			reg_del(w, i);
+	for (i = 0; !stopping && i < n; i++)
+		if (reg_find(a, set[i]) == -1)
+			reg_add(w, set[i]);
+}
+
+static void
+set_paused(struct worker *w, int paused)
+{
+	struct acceptor	*a = &w->acceptor;
+	int		 i;
+
+	if (a->paused == paused)
+		return;
+	for (i = 0; i < a->nreg; i++)
+		(void)watch(w, a->reg[i], !paused);
+	a->paused = paused;
+	a->resume_at = w->now + PAUSE_MS;
+}
+
+static void
+pause_accepting(struct worker *w, const char *why)
+{
+	struct acceptor	*a = &w->acceptor;
+
+	set_paused(w, 1);
+	if (a->last_pause_log == 0 ||
+	    w->now - a->last_pause_log >= PAUSE_LOG_MS) {
+		log_warnx("worker %d: %s: accepting paused for %d ms", w->id,
+		    why, PAUSE_MS);
+		a->last_pause_log = w->now;
+	}
+}
+
+void
+acceptor_tick(struct worker *w)
+{
+	if (w->acceptor.paused && w->now >= w->acceptor.resume_at)
+		set_paused(w, 0);
+}
+
+long
+acceptor_wait_ms(const struct acceptor *a, uint64_t now)
+{
+	if (!a->paused)
+		return -1;
+	return a->resume_at > now ? (long)(a->resume_at - now) : 0;
+}
+
+void
+acceptor_free(struct acceptor *a)
+{
+	free(a->reg);
+	a->reg = NULL;
+	a->nreg = 0;
+}
+
+/* Takes one slot of global.max_connections; 0 when full. */
+static int
+take_slot(struct worker *w)
+{
+	struct runtime	*rt = w->rt;
+
+	if (__atomic_add_fetch(&rt->conns, 1, __ATOMIC_RELAXED) <=
+	    __atomic_load_n(&rt->max_connections, __ATOMIC_RELAXED))
+		return 1;
+	__atomic_sub_fetch(&rt->conns, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/*
+ * Refuses the client on <fd> that <r>'s allow/deny turned away: a reset at
+ * once, before any server is picked, and a count in the listener's slot.
+ * No log line here: the main thread logs a rate-limited summary
+ * (listener_log_denied()), so a flood cannot fill the journal.  The reset
+ * (SO_LINGER 0) leaves no TIME_WAIT behind on lb4's side.
+ */
+static void
+refuse(struct worker *w, struct route *r, int fd)
+{
+	struct linger	lin = { 1, 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
+	close(fd);
+	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+	stats_add(&r->listener->stats[w->id], STAT_DENIED, 1);
+}
+
+void
+acceptor_run(struct worker *w, struct lsock *ls)
+{
+	struct sockaddr_storage	 peer;
+	struct route		*r;
+	socklen_t		 len;
+	int			 fd, i;
+
+	for (i = 0; i < ACCEPT_BATCH && !w->acceptor.paused; i++) {
+		if (!take_slot(w)) {
+			pause_accepting(w, "max_connections reached");
+			return;
+		}
+		len = sizeof(peer);
+		fd = accept4(ls->fd, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				pause_accepting(w, strerror(errno));
+				return;
+			default:
+				log_warn("worker %d: accept on %s", w->id,
+				    ls->addr.text);
+				return;
+			}
+		}
+		/* The route is valid for this batch (reload.c); the pin
+		 * keeps it for the connection's life. */
+		r = __atomic_load_n(&ls->route, __ATOMIC_ACQUIRE);
+		if (!acl_allows(r->acl, (struct sockaddr *)&peer)) {
+			refuse(w, r, fd);
+			continue;
+		}
+		conn_start(w, r, fd, (struct sockaddr *)&peer, len);
+	}
 }

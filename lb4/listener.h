@@ -1,12 +1,20 @@
 /*
- * listener.h: named listeners and their bound sockets.  A listener (one per
- * name in the config) carries the pool, the idle timeout and the counters;
- * an lsock is one bound address.  Both outlive a reload when they stayed:
- * an lsock is matched by address and keeps its fd, so no connection is
- * refused while the config changes.
+ * listener.h: named listeners, their routes, their bound sockets, and
+ * accepting (relayd relay_accept; nginx ngx_event_accept.c).
+ *
+ * A listener (one per name in the config) carries the name and the
+ * counters.  A route is one reload's immutable view of a listener: the
+ * pool it sends to, its allow/deny and its timeouts.  Every reload builds
+ * a new route for every listener and publishes it through the lsocks (one
+ * per bound address); a connection pins the route that accepted it until
+ * it closes, so what it reads through the route stays valid however many
+ * reloads pass (the lifetime rule is in reload.c).  An lsock that stayed
+ * in the config keeps its fd, so nothing is refused while it changes.
  */
 #ifndef LB4_LISTENER_H
 #define LB4_LISTENER_H
+
+#include <stdint.h>
 
 #include "addr.h"
 #include "conf.h"
@@ -14,20 +22,33 @@
 
 struct pool;
 struct acl;
+struct worker;
 
-struct listener {
-	char		*name;
-	/* Read by workers with atomics; written by the main thread. */
+/* A worker's count of connections pinning a route: its own cache line. */
+struct route_pin {
+	long		n;
+} __attribute__((aligned(64)));
+
+struct route {
+	struct listener	*listener;
 	struct pool	*pool;
 	struct acl	*acl;		/* NULL = everyone */
 	int		 idle_timeout_ms;
-	int		 ka_idle_s;	/* tcp_keepalive toward clients, */
-	int		 ka_interval_s;	/* ka_idle_s 0 = off */
-	int		 ka_count;
-	struct stats_slot *stats;	/* one slot per worker */
+	int		 connect_timeout_ms;	/* the pool's, at this reload */
+	int		 retries;
+	int		 send_proxy;	/* enum send_proxy */
+	struct conf_keepalive client_ka;	/* the listener's tcp_keepalive */
+	struct conf_keepalive server_ka;	/* the pool's */
+	struct route_pin *pins;		/* one per worker */
+	int		 npins;
+};
+
+struct listener {
+	char		*name;
+	struct stats_slot *stats;	/* one slot per worker, + main */
 	/* Main thread only. */
-	int		 in_conf;	/* 0 once a reload removed it */
-	int		 lsocks;	/* lsocks pointing here */
+	struct route	*route;		/* the one in force */
+	int		 refs;		/* the config, and routes naming it */
 	uint64_t	 denied_logged;	/* STAT_DENIED sum at the last log */
 	uint64_t	 denied_log_at;	/* ms of that log, 0 = never */
 };
@@ -36,15 +57,47 @@ struct lsock {
 	int		 kind;		/* EV_LISTEN: first, for dispatch */
 	int		 fd;
 	struct addr	 addr;
-	struct listener	*listener;	/* atomic pointer */
+	struct route	*route;		/* atomic pointer, set by reload.c */
+};
+
+/* A worker's accepting state: the lsocks it watches, and the pause. */
+struct acceptor {
+	struct lsock	**reg;		/* lsocks registered in the epoll set */
+	int		 nreg;
+	int		 paused;
+	uint64_t	 resume_at;
+	uint64_t	 last_pause_log;
 };
 
 struct listener	*listener_new(const char *name, int nworkers);
 
-/* Main thread: the tcp_keepalive settings new clients of <l> get. */
-void		 listener_set_keepalive(struct listener *l,
-		    const struct conf_keepalive *k);
-void		 listener_free(struct listener *l);
+/* Drops a reference to <l>; frees it with the last.  NULL is a no-op. */
+void		 listener_unref(struct listener *l);
+
+/*
+ * A new route for <l> from <cl> (allow/deny, idle timeout) and <cp> (the
+ * pool's connect options), sending to <pool>.  Takes a reference on <l>
+ * and <pool>.  NULL on ENOMEM.
+ */
+struct route	*route_new(struct listener *l, struct pool *pool,
+		    const struct conf_listener *cl, const struct conf_pool *cp,
+		    int nworkers);
+
+/* Frees <r> and drops its references.  NULL is a no-op. */
+void		 route_free(struct route *r);
+
+/* Connections pinning <r>, summed over the workers (main thread). */
+long		 route_pinned(const struct route *r);
+
+/* Worker <id> pins or unpins <r> (only that worker writes its slot). */
+static inline void
+route_pin(struct route *r, int id, long delta)
+{
+	long	*n = &r->pins[id].n;
+
+	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
+	    __ATOMIC_RELAXED);
+}
 
 /*
  * Main thread, called often: logs how many clients <l>'s allow/deny
@@ -63,5 +116,21 @@ long		 listener_active(const struct listener *l, int nworkers);
  */
 struct lsock	*lsock_open(const struct addr *a);
 void		 lsock_free(struct lsock *ls);
+
+/*
+ * Worker side.  acceptor_sync() registers the lsocks of <set> (n of them)
+ * in the worker's epoll set and drops the others; with <stopping> it drops
+ * all.  acceptor_run() accepts a batch on <ls>: each client is checked
+ * against the route's allow/deny and handed to conn_start() with the
+ * route pinned.  acceptor_tick() ends a pause that is over.
+ */
+void		 acceptor_sync(struct worker *w, struct lsock *const *set,
+		    int n, int stopping);
+void		 acceptor_run(struct worker *w, struct lsock *ls);
+void		 acceptor_tick(struct worker *w);
+void		 acceptor_free(struct acceptor *a);
+
+/* ms until the pause ends (0 when it is over), -1 when not paused. */
+long		 acceptor_wait_ms(const struct acceptor *a, uint64_t now);
 
 #endif

@@ -41,10 +41,19 @@ static int		 stopping;
 static uint64_t		 stop_deadline;
 static int		 listeners_closed;
 static uint64_t		 watchdog_ms, watchdog_last;
-static struct oneshot	*ctl_server, *metrics_server;
-static char		*ctl_path;	/* what ctl_server is bound to */
-static struct addr	 metrics_addr;	/* what metrics_server is bound to */
 static int		 health_written = -1;	/* last value, -1 = none */
+
+/* The control socket and the metrics endpoint a config asks for. */
+struct side_channels {
+	struct oneshot	*ctl;
+	char		*ctl_path;	/* what ctl is bound to */
+	struct oneshot	*metrics;
+	struct addr	 metrics_addr;	/* what metrics is bound to */
+};
+
+static struct side_channels	side;	/* in force */
+
+static int	ctl_reload(struct text *errors);
 
 static void
 usage(FILE *out, int status)
@@ -79,87 +88,140 @@ summary(char *buf, size_t len)
 }
 
 /*
- * Reloads the config file.  Returns 0 when applied; else -1, with every
- * problem logged and, when <errors> is not NULL, copied there.
+ * Fills <next> with the side channels <conf> asks for: those in force
+ * where they stay the same, new ones opened now where they change.
+ * Nothing in force is touched.  Returns 0, or -1 with *<err> set (what
+ * was opened is closed).
+ */
+static int
+side_prepare(const struct conf *conf, struct side_channels *next, char **err)
+{
+	const char		*path = conf->global.control_socket;
+	const struct addr	*maddr = &conf->global.metrics;
+
+	memset(next, 0, sizeof(*next));
+	if (path != NULL && side.ctl_path != NULL &&
+	    strcmp(path, side.ctl_path) == 0) {
+		next->ctl = side.ctl;
+		next->ctl_path = side.ctl_path;
+	} else if (path != NULL) {
+		if ((next->ctl_path = strdup(path)) == NULL ||
+		    (next->ctl = ctl_open(path, conf->global.group, &state,
+		    ctl_reload)) == NULL) {
+			if (asprintf(err, "%s: cannot open control socket %s",
+			    conf->path, path) == -1)
+				*err = NULL;
+			free(next->ctl_path);
+			return -1;
+		}
+	}
+	if (maddr->len != 0 && side.metrics != NULL &&
+	    addr_equal(maddr, &side.metrics_addr)) {
+		next->metrics = side.metrics;
+		next->metrics_addr = side.metrics_addr;
+	} else if (maddr->len != 0) {
+		if ((next->metrics = metrics_open(maddr, &state)) == NULL) {
+			if (asprintf(err, "%s: cannot listen for metrics on %s",
+			    conf->path, maddr->text) == -1)
+				*err = NULL;
+			goto fail;
+		}
+		next->metrics_addr = *maddr;
+	}
+	return 0;
+fail:
+	if (next->ctl != side.ctl) {
+		oneshot_free(next->ctl);
+		(void)unlink(next->ctl_path);
+		free(next->ctl_path);
+	}
+	return -1;
+}
+
+/* Closes what <next> opened (the reload failed). */
+static void
+side_abort(struct side_channels *next)
+{
+	if (next->ctl != side.ctl) {
+		oneshot_free(next->ctl);
+		(void)unlink(next->ctl_path);
+		free(next->ctl_path);
+	}
+	if (next->metrics != side.metrics)
+		oneshot_free(next->metrics);
+}
+
+/* Puts <next> in force; closes what it replaced. */
+static void
+side_commit(struct side_channels *next)
+{
+	if (side.ctl != next->ctl) {
+		oneshot_free(side.ctl);
+		if (side.ctl_path != NULL)
+			(void)unlink(side.ctl_path);
+		free(side.ctl_path);
+	}
+	if (side.metrics != next->metrics)
+		oneshot_free(side.metrics);
+	side = *next;
+}
+
+/*
+ * Reloads the config file, as one transaction with the side channels.
+ * Returns 0 when applied; else -1, with every problem logged and, when
+ * <errors> is not NULL, copied there.
  */
 static int
 reload(struct text *errors)
 {
-	struct conf	*conf;
-	char		*problems = NULL, status[128];
+	struct side_channels	 next;
+	struct conf		*conf = NULL;
+	char			*problems = NULL, status[128];
 
-	notify_reloading();
-	log_info("reloading %s", conf_path);
-	if ((conf = conf_load(conf_path, &problems)) == NULL ||
-	    state_apply(&state, conf, &problems) == -1) {
-		log_lines(problems);
-		if (errors != NULL && problems != NULL)
-			text_printf(errors, "%s%s", problems,
-			    problems[strlen(problems) - 1] == '\n' ? "" : "\n");
-		if (conf != state.conf)
-			conf_free(conf);
-		free(problems);
-		state.reloads_failed++;
-		state.last_reload_ok = 0;
-		log_err("reload failed; still serving the previous "
-		    "configuration");
-		notify_ready("reload failed; serving the previous "
-		    "configuration");
+	if (stopping) {
+		log_warnx("reload refused: lb4 is stopping");
+		if (errors != NULL)
+			text_printf(errors, "reload refused: lb4 is "
+			    "stopping\n");
 		return -1;
 	}
+	notify_reloading();
+	log_info("reloading %s", conf_path);
+	if ((conf = conf_load(conf_path, &problems)) == NULL)
+		goto fail;
+	if (side_prepare(conf, &next, &problems) == -1)
+		goto fail;
+	if (state_apply(&state, conf, &problems) == -1) {
+		side_abort(&next);
+		goto fail;
+	}
+	side_commit(&next);
 	state.reloads_ok++;
 	state.last_reload_ok = 1;
 	summary(status, sizeof(status));
 	log_info("reloaded %s: %s", conf_path, status);
 	notify_ready(status);
 	return 0;
+fail:
+	if (problems == NULL)
+		problems = strdup("out of memory");
+	log_lines(problems);
+	if (errors != NULL && problems != NULL)
+		text_printf(errors, "%s%s", problems,
+		    problems[strlen(problems) - 1] == '\n' ? "" : "\n");
+	conf_free(conf);
+	free(problems);
+	state.reloads_failed++;
+	state.last_reload_ok = 0;
+	log_err("reload failed; still serving the previous configuration");
+	notify_ready("reload failed; serving the previous configuration");
+	return -1;
 }
 
 static int
 ctl_reload(struct text *errors)
 {
 	return reload(errors);
-}
-
-/* Opens, moves or closes the control socket to match the config. */
-static void
-sync_ctl(void)
-{
-	const char	*want = state.conf->global.control_socket;
-
-	if (ctl_path != NULL && want != NULL && strcmp(ctl_path, want) == 0)
-		return;
-	if (ctl_server != NULL) {
-		oneshot_free(ctl_server);
-		(void)unlink(ctl_path);
-		ctl_server = NULL;
-	}
-	free(ctl_path);
-	ctl_path = NULL;
-	if (want == NULL)
-		return;
-	ctl_server = ctl_open(want, state.conf->global.group, &state,
-	    ctl_reload);
-	if (ctl_server != NULL)
-		ctl_path = strdup(want);
-}
-
-/* Opens, moves or closes the metrics endpoint to match the config. */
-static void
-sync_metrics(void)
-{
-	const struct addr	*want = &state.conf->global.metrics;
-
-	if (metrics_addr.len == want->len &&
-	    (want->len == 0 || addr_equal(&metrics_addr, want)))
-		return;
-	oneshot_free(metrics_server);
-	metrics_server = NULL;
-	memset(&metrics_addr, 0, sizeof(metrics_addr));
-	if (want->len == 0)
-		return;
-	if ((metrics_server = metrics_open(want, &state)) != NULL)
-		metrics_addr = *want;
 }
 
 /* Rewrites the health file when the answer changed (or is forced). */
@@ -206,7 +268,7 @@ on_signal(struct handler *h, uint32_t events)
 
 	(void)events;
 	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGHUP && !stopping)
+		if (si.ssi_signo == SIGHUP)
 			(void)reload(NULL);
 		else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			begin_stop();
@@ -244,19 +306,16 @@ on_tick(void)
 		/* on_server_down = "reset": each worker resets its conns to
 		 * servers whose down generation moved (conn_reset_downed). */
 		__atomic_add_fetch(&state.rt.down_seq, 1, __ATOMIC_RELEASE);
-		for (i = 0; i < state.nworkers; i++)
+		for (i = 0; i < state.nstarted; i++)
 			worker_wake(&state.workers[i]);
 	}
 	for (i = 0; i < state.npools; i++)
 		pool_tick(state.pools[i]);
 	state_collect(&state);
-	oneshot_tick(ctl_server);
-	oneshot_tick(metrics_server);
-	if (!stopping) {
-		sync_ctl();
-		sync_metrics();
+	oneshot_tick(side.ctl);
+	oneshot_tick(side.metrics);
+	if (!stopping)
 		sync_health_file(0);
-	}
 	if (watchdog_ms != 0 && now - watchdog_last >= watchdog_ms) {
 		notify_watchdog();
 		watchdog_last = now;
@@ -303,30 +362,6 @@ raise_nofile(void)
 	}
 }
 
-static int
-start_workers(void)
-{
-	int	i;
-
-	for (i = 0; i < state.nworkers; i++)
-		if (worker_init(&state.workers[i], i, &state.rt) == -1 ||
-		    worker_start(&state.workers[i]) == -1)
-			return -1;
-	return 0;
-}
-
-static void
-stop_workers(void)
-{
-	int	i;
-
-	__atomic_store_n(&state.rt.exiting, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < state.nworkers; i++)
-		worker_wake(&state.workers[i]);
-	for (i = 0; i < state.nworkers; i++)
-		worker_join(&state.workers[i]);
-}
-
 /*
  * Start-up: the control socket, metrics and the health file's directory
  * come up before privileges are dropped (their directories may be
@@ -337,24 +372,17 @@ static void
 open_side_channels(void)
 {
 	const struct conf_global *g = &state.conf->global;
+	struct side_channels	  next;
+	char			 *err = NULL;
 
-	if (g->control_socket != NULL) {
-		if (priv_make_parent(g->control_socket, g->user) == -1)
-			exit(2);
-		sync_ctl();
-		if (ctl_server == NULL)
-			fatalx(2, "cannot open control socket %s",
-			    g->control_socket);
-	}
-	if (g->metrics.len != 0) {
-		sync_metrics();
-		if (metrics_server == NULL)
-			fatalx(2, "cannot listen for metrics on %s",
-			    g->metrics.text);
-	}
-	if (g->health_file != NULL &&
-	    priv_make_parent(g->health_file, g->user) == -1)
+	if ((g->control_socket != NULL &&
+	    priv_make_parent(g->control_socket, g->user) == -1) ||
+	    (g->health_file != NULL &&
+	    priv_make_parent(g->health_file, g->user) == -1))
 		exit(2);
+	if (side_prepare(state.conf, &next, &err) == -1)
+		fatalx(2, "%s", err != NULL ? err : "out of memory");
+	side_commit(&next);
 }
 
 /*
@@ -402,6 +430,7 @@ main(int argc, char *argv[])
 	struct conf	*conf;
 	struct handler	 sig_handler = { on_signal, NULL, -1 };
 	struct handler	 news_handler = { on_worker_news, NULL, -1 };
+	struct side_channels empty;
 	char		*err = NULL, status[128];
 	int		 ch, check_only = 0;
 
@@ -436,12 +465,11 @@ main(int argc, char *argv[])
 	if (loop_init() == -1 || (sig_handler.fd = signals_open()) == -1 ||
 	    loop_add(&sig_handler, EPOLLIN) == -1 || health_init() == -1)
 		fatal(2, "cannot set up the main loop");
-	if (state_init(&state, conf->global.workers) == -1)
-		fatalx(2, "out of memory");
 	if ((news_handler.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    loop_add(&news_handler, EPOLLIN) == -1)
 		fatal(2, "cannot set up the main loop");
-	state.rt.main_wakefd = news_handler.fd;
+	if (state_init(&state, conf->global.workers, news_handler.fd) == -1)
+		fatalx(2, "out of memory");
 	if (state_apply(&state, conf, &err) == -1)
 		fatalx(2, "%s", err ? err : "cannot apply the configuration");
 	open_side_channels();
@@ -449,7 +477,7 @@ main(int argc, char *argv[])
 	    -1)
 		exit(2);
 	open_health_file();
-	if (start_workers() == -1)
+	if (state_start_workers(&state) == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();
 	summary(status, sizeof(status));
@@ -460,13 +488,10 @@ main(int argc, char *argv[])
 		loop_run_once(TICK_MS);
 		on_tick();
 	}
-	stop_workers();
+	state_stop_workers(&state);
 	close(news_handler.fd);
-	oneshot_free(ctl_server);
-	oneshot_free(metrics_server);
-	if (ctl_path != NULL)
-		(void)unlink(ctl_path);
-	free(ctl_path);
+	memset(&empty, 0, sizeof(empty));
+	side_commit(&empty);
 	health_shutdown();
 	state_free(&state);
 	log_info("stopped");

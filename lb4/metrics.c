@@ -185,6 +185,8 @@ check_metrics(struct state *st, struct text *t)
 void
 metrics_render(struct state *st, struct text *t)
 {
+	struct pinned	pinned;
+
 	listener_metrics(st, t);
 	server_family(st, t, "lb4_server_up", "gauge",
 	    "1 when the server can take connections (up and enabled).", v_up);
@@ -209,6 +211,14 @@ metrics_render(struct state *st, struct text *t)
 	    "1 when the last reload was applied.");
 	text_printf(t, "lb4_config_last_reload_success %d\n",
 	    st->last_reload_ok);
+	state_pinned(st, &pinned);
+	family(t, "lb4_reload_pinned", "gauge",
+	    "Objects a reload replaced or removed that open connections "
+	    "still use: old generations of a listener's settings, and "
+	    "servers removed from their pool.");
+	text_printf(t, "lb4_reload_pinned{kind=\"generation\"} %d\n"
+	    "lb4_reload_pinned{kind=\"server\"} %d\n", pinned.routes,
+	    pinned.servers);
 }
 
 static void

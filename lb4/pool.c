@@ -33,7 +33,6 @@ server_new(const struct conf_server *cs, const char *pool_name,
 	/* A checked server proves itself first (SPEC 5). */
 	s->health = health->type == HEALTH_NONE ? SERVER_UP : SERVER_DOWN;
 	s->admin = SERVER_ENABLED;
-	s->in_pool = 1;
 	return s;
 }
 
@@ -47,12 +46,23 @@ server_free(struct server *s)
 	free(s);
 }
 
+struct pool_update {
+	struct server	**next;		/* the new list, in <cp> order */
+	struct swrr_peer *peers;
+	unsigned char	*eligible;
+	int		 n;
+	struct server	**created;	/* servers made for it (freed on abort) */
+	int		 ncreated;
+	struct server	**gone;		/* servers of the pool that leave */
+	int		 ngone;
+	const struct conf_pool *cp;
+};
+
 struct pool *
 pool_new(const struct conf_pool *cp, int nworkers)
 {
-	struct pool	*pool;
-	struct server	**gone = NULL;
-	int		 ngone = 0;
+	struct pool		*pool;
+	struct pool_update	*u;
 
 	if ((pool = calloc(1, sizeof(*pool))) == NULL)
 		return NULL;
@@ -61,21 +71,21 @@ pool_new(const struct conf_pool *cp, int nworkers)
 		return NULL;
 	}
 	pthread_mutex_init(&pool->lock, NULL);
-	if (pool_apply(pool, cp, nworkers, &gone, &ngone) == -1) {
-		free(gone);
-		pool_free(pool);
+	if ((u = pool_prepare(pool, cp, nworkers)) == NULL) {
+		pool->refs = 1;
+		pool_unref(pool);
 		return NULL;
 	}
-	free(gone);
+	pool_commit(pool, u, NULL);
 	return pool;
 }
 
 void
-pool_free(struct pool *pool)
+pool_unref(struct pool *pool)
 {
 	int	i;
 
-	if (pool == NULL)
+	if (pool == NULL || --pool->refs > 0)
 		return;
 	for (i = 0; i < pool->nservers; i++)
 		server_free(pool->servers[i]);
@@ -88,7 +98,7 @@ pool_free(struct pool *pool)
 }
 
 static struct server *
-find_by_addr(struct server **servers, int n, const struct addr *a)
+find_by_addr(struct server *const *servers, int n, const struct addr *a)
 {
 	int	i;
 
@@ -114,100 +124,119 @@ same_shape(const struct pool *pool, const struct conf_pool *cp)
 	return 1;
 }
 
-static int
-append_gone(struct server ***gone, int *ngone, struct server *s)
+void
+pool_update_free(struct pool_update *u)
 {
-	struct server	**g;
+	int	i;
 
-	if ((g = realloc(*gone, sizeof(*g) * (size_t)(*ngone + 1))) == NULL)
-		return -1;
-	g[(*ngone)++] = s;
-	*gone = g;
-	return 0;
+	if (u == NULL)
+		return;
+	for (i = 0; i < u->ncreated; i++)
+		server_free(u->created[i]);
+	free(u->created);
+	free(u->next);
+	free(u->peers);
+	free(u->eligible);
+	free(u->gone);
+	free(u);
+}
+
+struct pool_update *
+pool_prepare(const struct pool *pool, const struct conf_pool *cp,
+    int nworkers)
+{
+	struct pool_update	*u;
+	struct server		*s;
+	int			 i, n = cp->nservers;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return NULL;
+	u->cp = cp;
+	u->n = n;
+	u->next = calloc((size_t)n + 1, sizeof(*u->next));
+	u->peers = calloc((size_t)n + 1, sizeof(*u->peers));
+	u->eligible = calloc((size_t)n + 1, 1);
+	u->created = calloc((size_t)n + 1, sizeof(*u->created));
+	u->gone = calloc((size_t)pool->nservers + 1, sizeof(*u->gone));
+	if (u->next == NULL || u->peers == NULL || u->eligible == NULL ||
+	    u->created == NULL || u->gone == NULL)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		u->next[i] = find_by_addr(pool->servers, pool->nservers,
+		    &cp->servers[i].addr);
+		if (u->next[i] != NULL)
+			continue;
+		if ((s = server_new(&cp->servers[i], cp->name, &cp->health,
+		    nworkers)) == NULL)
+			goto fail;
+		u->next[i] = u->created[u->ncreated++] = s;
+	}
+	for (i = 0; i < pool->nservers; i++)
+		if (find_by_addr(u->next, n, &pool->servers[i]->addr) == NULL)
+			u->gone[u->ngone++] = pool->servers[i];
+	return u;
+fail:
+	pool_update_free(u);
+	return NULL;
 }
 
 int
-pool_apply(struct pool *pool, const struct conf_pool *cp, int nworkers,
-    struct server ***gone, int *ngone)
+pool_update_ngone(const struct pool_update *u)
 {
-	struct server	**next, **old, *s;
-	struct swrr_peer *peers;
-	unsigned char	*eligible;
-	int		 i, n = cp->nservers, keep_scores;
+	return u->ngone;
+}
 
-	next = calloc((size_t)n, sizeof(*next));
-	peers = calloc((size_t)n, sizeof(*peers));
-	eligible = calloc((size_t)n, 1);
-	old = calloc((size_t)pool->nservers + 1, sizeof(*old));
-	if (next == NULL || peers == NULL || eligible == NULL || old == NULL)
-		goto fail;
-	if (pool->nservers > 0)		/* a new pool has no array yet */
-		memcpy(old, pool->servers,
-		    sizeof(*old) * (size_t)pool->nservers);
-	for (i = 0; i < n; i++) {
-		next[i] = find_by_addr(old, pool->nservers,
-		    &cp->servers[i].addr);
-		if (next[i] == NULL && (next[i] = server_new(&cp->servers[i],
-		    cp->name, &cp->health, nworkers)) == NULL)
-			goto fail;
-	}
-	for (i = 0; i < pool->nservers; i++) {
-		s = old[i];
-		if (find_by_addr(next, n, &s->addr) == NULL &&
-		    append_gone(gone, ngone, s) == -1)
-			goto fail;
-	}
+void
+pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
+{
+	const struct conf_pool	*cp = u->cp;
+	struct server		**old_servers;
+	struct swrr_peer	*old_peers;
+	unsigned char		*old_eligible;
+	int			 i, keep_scores;
 
 	pthread_mutex_lock(&pool->lock);
 	keep_scores = same_shape(pool, cp);
-	for (i = 0; i < n; i++) {
-		next[i]->weight = cp->servers[i].weight;
-		next[i]->backup = cp->servers[i].backup;
-		next[i]->max_connections = cp->servers[i].max_connections;
-		next[i]->health_port = cp->servers[i].health_port;
-		STORE(&next[i]->on_down, (int)cp->on_server_down);
+	for (i = 0; i < u->n; i++) {
+		u->next[i]->weight = cp->servers[i].weight;
+		u->next[i]->backup = cp->servers[i].backup;
+		u->next[i]->max_connections = cp->servers[i].max_connections;
+		u->next[i]->health_port = cp->servers[i].health_port;
+		STORE(&u->next[i]->on_down, (int)cp->on_server_down);
 		/* Passive counting only where an active check can bring the
 		 * server back up. */
-		STORE(&next[i]->passive_fall, cp->health.type == HEALTH_NONE ?
-		    0 : cp->health.fall);
-		peers[i].weight = next[i]->weight;
-		peers[i].current = keep_scores ? pool->peers[i].current : 0;
+		STORE(&u->next[i]->passive_fall, cp->health.type ==
+		    HEALTH_NONE ? 0 : cp->health.fall);
+		u->peers[i].weight = u->next[i]->weight;
+		u->peers[i].current = keep_scores ? pool->peers[i].current : 0;
 	}
-	free(pool->servers);
-	free(pool->peers);
-	free(pool->eligible);
-	pool->servers = next;
-	pool->peers = peers;
-	pool->eligible = eligible;
-	pool->nservers = n;
-	pool->connect_timeout_ms = cp->connect_timeout_ms;
-	pool->retries = cp->retries;
-	pool->send_proxy = (int)cp->send_proxy;
+	old_servers = pool->servers;
+	old_peers = pool->peers;
+	old_eligible = pool->eligible;
+	pool->servers = u->next;
+	pool->peers = u->peers;
+	pool->eligible = u->eligible;
+	pool->nservers = u->n;
 	pool->mode = (int)cp->mode;
-	pool->keepalive = cp->keepalive;
 	/* A reload keeps the current server while it is still listed (its
 	 * usability is judged at the next pick, as always). */
 	if (pool->current != NULL &&
-	    find_by_addr(next, n, &pool->current->addr) != pool->current)
+	    find_by_addr(u->next, u->n, &pool->current->addr) != pool->current)
 		pool->current = pool->logged = NULL;
 	pthread_mutex_unlock(&pool->lock);
 
-	for (i = 0; i < *ngone; i++)
-		(*gone)[i]->in_pool = 0;
 	pool->health = cp->health;
-	free(old);
-	return 0;
-fail:
-	/* Servers created here are not in <old>: free them. */
-	for (i = 0; next != NULL && i < n; i++)
-		if (next[i] != NULL &&
-		    find_by_addr(old, pool->nservers, &next[i]->addr) == NULL)
-			server_free(next[i]);
-	free(next);
-	free(peers);
-	free(eligible);
-	free(old);
-	return -1;
+	for (i = 0; gone != NULL && i < u->ngone; i++)
+		gone[i] = u->gone[i];
+	free(old_servers);
+	free(old_peers);
+	free(old_eligible);
+	/* The arrays and servers now belong to the pool. */
+	u->next = NULL;
+	u->peers = NULL;
+	u->eligible = NULL;
+	u->ncreated = 0;
+	pool_update_free(u);
 }
 
 /* 1 when <s> may take one more connection. */
@@ -295,10 +324,6 @@ pool_pick(struct pool *pool, struct pick *out)
 			out->tried |= 1ULL << i;
 		/* Under the lock, so max_connections is never overshot. */
 		__atomic_add_fetch(&out->server->active, 1, __ATOMIC_RELAXED);
-		out->connect_timeout_ms = pool->connect_timeout_ms;
-		out->retries = pool->retries;
-		out->send_proxy = pool->send_proxy;
-		out->keepalive = pool->keepalive;
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;

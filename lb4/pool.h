@@ -2,8 +2,13 @@
  * pool.h: pools of servers, their health and admin state, and the shared
  * smooth-WRR pick.  One mutex per pool, held only for the pick, never across
  * a syscall.  Pools and servers are long-lived objects: a reload updates a
- * pool in place (pool_apply) so that servers which stayed keep their state,
- * counters and SWRR score.
+ * pool in place (pool_prepare, then pool_commit) so that servers which
+ * stayed keep their state, counters and SWRR score.
+ *
+ * Lifetime: a pool is owned by the config and the routes that name it
+ * (refs, main thread); a server by its pool while it is listed, and by
+ * every connection that picked it (active).  A server that left its pool
+ * is freed by reload.c once active is 0.
  */
 #ifndef LB4_POOL_H
 #define LB4_POOL_H
@@ -34,7 +39,7 @@ struct server {
 	int		 backup;
 	int		 max_connections;	/* 0 = unlimited */
 	/* Shared with the workers. */
-	int		 active;	/* atomic: connections holding it */
+	int		 active;	/* atomic: connections holding it (a pin) */
 	int		 health;	/* atomic: enum server_health */
 	int		 admin;		/* atomic: enum server_admin */
 	int		 passive_fails;	/* atomic: consecutive connect errors */
@@ -44,9 +49,8 @@ struct server {
 					   down (conns to reset compare it) */
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
-	int		 in_pool;	/* 0 once a reload removed it */
-	int		 health_port;	/* 0 = the pool's health.port */
 	void		*check;		/* health.c's state */
+	int		 health_port;	/* 0 = the pool's health.port */
 };
 
 struct pool {
@@ -57,46 +61,60 @@ struct pool {
 	struct swrr_peer *peers;	/* parallel to servers */
 	unsigned char	*eligible;	/* scratch for the pick */
 	int		 nservers;
-	int		 connect_timeout_ms;
-	int		 retries;
-	int		 send_proxy;	/* enum send_proxy */
 	int		 mode;		/* enum pool_mode */
 	struct server	*current;	/* mode single: the server new
 					   connections go to; NULL = none */
-	struct conf_keepalive keepalive;	/* toward the servers */
 	/* Main thread only. */
 	struct conf_health health;
-	int		 refs;		/* listeners pointing here + config */
+	int		 refs;		/* the config, and routes naming it */
 	int		 servers_up;	/* atomic: passing their checks */
 	struct server	*logged;	/* mode single: current, as last logged */
 };
 
-/* What a pick hands the connection: the server and the pool's settings. */
+/* What a pick hands the connection. */
 struct pick {
 	struct server	*server;
 	uint64_t	 tried;		/* in: servers to skip; out: + this one */
-	int		 connect_timeout_ms;
-	int		 retries;
-	int		 send_proxy;
-	struct conf_keepalive keepalive;
 };
 
-/* Builds a pool from <cp> with stats for <nworkers>; NULL on ENOMEM. */
+/* A pool's next server list, built but not yet in force. */
+struct pool_update;
+
+/*
+ * Builds a pool from <cp> with stats for <nworkers>, with no reference
+ * (the caller takes them); NULL on ENOMEM.
+ */
 struct pool	*pool_new(const struct conf_pool *cp, int nworkers);
 
 /*
- * Brings <pool> in line with <cp>: servers with the same address are kept
- * (state, counters); new ones are created; the SWRR scores carry over only
- * when the list of servers and weights is unchanged.  Removed servers are
- * appended to *<gone> (realloc'd, *<ngone> updated) for the caller to free
- * once no connection holds them.  Returns 0, or -1 on ENOMEM with <pool>
- * untouched.
+ * Prepares bringing <pool> in line with <cp>: servers with the same
+ * address will be kept (state, counters); new ones are created now.
+ * <pool> is not touched.  Returns NULL on ENOMEM.
  */
-int		 pool_apply(struct pool *pool, const struct conf_pool *cp,
-		    int nworkers, struct server ***gone, int *ngone);
+struct pool_update *pool_prepare(const struct pool *pool,
+		    const struct conf_pool *cp, int nworkers);
 
-/* Frees the pool and its current servers.  NULL is a no-op. */
-void		 pool_free(struct pool *pool);
+/* How many servers pool_commit() of <u> will hand back as gone. */
+int		 pool_update_ngone(const struct pool_update *u);
+
+/*
+ * Puts <u> in force on <pool> (under its lock; cannot fail) and frees
+ * <u>.  The SWRR scores carry over only when the list of servers and
+ * weights is unchanged.  The servers that left are stored in <gone>
+ * (room for pool_update_ngone()); the caller frees each once no
+ * connection holds it.
+ */
+void		 pool_commit(struct pool *pool, struct pool_update *u,
+		    struct server **gone);
+
+/* Frees a prepared update that will not be committed.  NULL: no-op. */
+void		 pool_update_free(struct pool_update *u);
+
+/*
+ * Drops a reference; the last frees the pool and its servers (no
+ * connection can hold one then: each holds a route naming the pool).
+ */
+void		 pool_unref(struct pool *pool);
 void		 server_free(struct server *s);
 
 /*

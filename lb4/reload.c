@@ -1,21 +1,35 @@
 /*
- * reload.c: build, diff, publish and retire configuration state.
+ * reload.c: build, publish and retire configuration state.
  *
- * Freeing is two-phase.  An object that left the config is "retired"; it
- * becomes "ready" when nothing counts on it any more (its connections are
- * gone, the workers acknowledged that they stopped watching its socket,
- * no listener points at its pool).  A ready object is stamped with a new
- * epoch and freed once every worker has passed a quiescent point (the top
- * of its loop) in that epoch: by then no worker can hold a pointer it read
- * before.  This is QSBR with the ready test in front.
+ * Lifetime, one rule.  Workers reach config objects only through the
+ * published lsock set and each lsock's route, and keep what they read
+ * there only until their next quiescent point (the top of their loop)
+ * unless a connection pins it: a connection pins its route (per-worker
+ * counts in struct route) and its server (server->active).  Whatever a
+ * reload replaces or drops goes on the retired list, stamped with the
+ * epoch that reload publishes, and state_collect() frees it when
+ *   (1) every worker has passed a quiescent point in that epoch or later,
+ *       so none holds a pointer it read before or watches a removed
+ *       socket, and
+ *   (2) nothing pins it.
+ * After (1) no new pin can be taken, so (2) only ever falls.  Pools,
+ * listeners and allow/deny lists belong to the routes that name them (and
+ * to the config): they go with the last of those.  A connection's route,
+ * pool, listener and server therefore outlive it by construction.
+ *
+ * A reload is one transaction: plan_build() prepares everything the new
+ * config needs (sockets, the pools' next server lists, listeners, routes,
+ * health checks, room on the retired list) without touching anything
+ * published; plan_commit() publishes it and cannot fail.  When anything
+ * fails the plan is thrown away and the old state serves on, untouched.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "acl.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
@@ -27,48 +41,44 @@
 #define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 enum retired_kind {
-	RETIRED_LSOCK = 0,	/* a socket no longer bound */
-	RETIRED_LSOCK_SET = 1,	/* a published array of sockets */
-	RETIRED_LISTENER = 2,
-	RETIRED_POOL = 3,
-	RETIRED_SERVER = 4,
-	RETIRED_ACL = 5,	/* a listener's replaced allow/deny */
+	RETIRED_ROUTE = 0,	/* a listener's replaced route: pinned by conns */
+	RETIRED_SERVER = 1,	/* left its pool: pinned by its active conns */
+	RETIRED_LSOCK = 2,	/* a socket no longer bound */
+	RETIRED_LSOCK_SET = 3,	/* a replaced array of sockets */
 };
 
 struct retired {
 	enum retired_kind kind;
 	void		*obj;
-	unsigned long	 lsock_seq;	/* workers must have seen this */
-	unsigned long	 epoch;		/* 0 until ready */
+	unsigned long	 epoch;		/* published when it was retired */
+};
+
+/* Everything a new config needs, built but not published. */
+struct plan {
+	struct conf		 *conf;
+	struct lsock_set	 *set;		/* conf order of binds */
+	unsigned char		 *opened;	/* set->v[i] bound by this plan */
+	struct pool		**pools;	/* conf order */
+	struct pool_update	**updates;	/* kept pools; NULL for new */
+	unsigned char		 *new_pool;
+	struct server		**gone;		/* room for the servers leaving */
+	int			  ngone;
+	struct listener		**listeners;	/* conf order */
+	unsigned char		 *new_listener;
+	struct route		**routes;	/* conf order */
+	int			  health_ready;
 };
 
 int
-state_init(struct state *st, int nworkers)
+state_init(struct state *st, int nworkers, int main_wakefd)
 {
 	memset(st, 0, sizeof(*st));
 	st->nworkers = nworkers;
 	st->rt.nworkers = nworkers;
-	st->rt.main_wakefd = -1;
+	st->rt.main_wakefd = main_wakefd;
 	st->last_reload_ok = 1;
 	st->workers = calloc((size_t)nworkers, sizeof(*st->workers));
 	return st->workers == NULL ? -1 : 0;
-}
-
-static int
-retire(struct state *st, enum retired_kind kind, void *obj)
-{
-	struct retired	*r;
-
-	r = realloc(st->retired, sizeof(*r) * (size_t)(st->nretired + 1));
-	if (r == NULL)
-		return -1;
-	st->retired = r;
-	r = &st->retired[st->nretired++];
-	r->kind = kind;
-	r->obj = obj;
-	r->lsock_seq = st->rt.lsock_seq;
-	r->epoch = 0;
-	return 0;
 }
 
 struct pool *
@@ -93,8 +103,19 @@ find_listener(struct state *st, const char *name)
 	return NULL;
 }
 
+static int
+contains(void *const *v, int n, const void *obj)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == obj)
+			return 1;
+	return 0;
+}
+
 static struct lsock *
-find_lsock(struct lsock_set *set, const struct addr *a)
+find_lsock(const struct lsock_set *set, const struct addr *a)
 {
 	int	i;
 
@@ -106,314 +127,403 @@ find_lsock(struct lsock_set *set, const struct addr *a)
 
 /*
  * A socket that a reload removed is closed only once every worker has let
- * go of it (the next tick, at the earliest).  A reload in between that
- * binds the same address again takes that socket back: binding anew would
- * fail with EADDRINUSE while the old one still listens.
+ * go of it.  A reload in between that binds the same address again takes
+ * that socket back: binding anew would fail with EADDRINUSE while the old
+ * one still listens.
  */
 static struct lsock *
 find_retired_lsock(struct state *st, const struct addr *a)
 {
-	int	i;
+	struct lsock	*ls;
+	int		 i;
 
-	for (i = 0; i < st->nretired; i++)
-		if (st->retired[i].kind == RETIRED_LSOCK &&
-		    addr_equal(&((struct lsock *)st->retired[i].obj)->addr, a))
-			return st->retired[i].obj;
+	for (i = 0; i < st->nretired; i++) {
+		if (st->retired[i].kind != RETIRED_LSOCK)
+			continue;
+		ls = st->retired[i].obj;
+		if (addr_equal(&ls->addr, a))
+			return ls;
+	}
 	return NULL;
 }
 
-/* 1 when <ls> was opened for this reload (not kept, not taken back). */
-static int
-lsock_is_new(struct state *st, struct lsock *ls)
+/* ----------------------------------------------------------- the plan */
+
+static void
+plan_free(struct plan *p)
 {
-	return find_lsock(st->rt.lsocks, &ls->addr) != ls &&
-	    find_retired_lsock(st, &ls->addr) != ls;
+	int	i;
+
+	if (p->health_ready)
+		health_abort();
+	for (i = 0; p->routes != NULL && i < p->conf->nlisteners; i++)
+		route_free(p->routes[i]);
+	/* The plan's own references on what it created. */
+	for (i = 0; p->listeners != NULL && i < p->conf->nlisteners; i++)
+		if (p->new_listener[i])
+			listener_unref(p->listeners[i]);
+	for (i = 0; p->pools != NULL && i < p->conf->npools; i++) {
+		pool_update_free(p->updates[i]);
+		if (p->new_pool[i])
+			pool_unref(p->pools[i]);
+	}
+	for (i = 0; p->set != NULL && i < p->set->n; i++)
+		if (p->opened[i])
+			lsock_free(p->set->v[i]);
+	free(p->set);
+	free(p->opened);
+	free(p->pools);
+	free(p->updates);
+	free(p->new_pool);
+	free(p->gone);
+	free(p->listeners);
+	free(p->new_listener);
+	free(p->routes);
+	memset(p, 0, sizeof(*p));
 }
 
-/* Takes the sockets of <set> that were retired out of the retired list. */
+static int
+plan_alloc(struct plan *p, struct conf *conf)
+{
+	int	i, nbinds = 0, nl = conf->nlisteners, np = conf->npools;
+
+	for (i = 0; i < nl; i++)
+		nbinds += conf->listeners[i].nbinds;
+	p->conf = conf;
+	p->set = calloc(1, sizeof(*p->set) +
+	    sizeof(p->set->v[0]) * (size_t)nbinds);
+	p->opened = calloc((size_t)nbinds + 1, 1);
+	p->pools = calloc((size_t)np + 1, sizeof(*p->pools));
+	p->updates = calloc((size_t)np + 1, sizeof(*p->updates));
+	p->new_pool = calloc((size_t)np + 1, 1);
+	p->listeners = calloc((size_t)nl + 1, sizeof(*p->listeners));
+	p->new_listener = calloc((size_t)nl + 1, 1);
+	p->routes = calloc((size_t)nl + 1, sizeof(*p->routes));
+	return p->set == NULL || p->opened == NULL || p->pools == NULL ||
+	    p->updates == NULL || p->new_pool == NULL || p->listeners == NULL ||
+	    p->new_listener == NULL || p->routes == NULL ? -1 : 0;
+}
+
+/* Kept pools get their next server list, new ones are built.  0 or -1. */
+static int
+plan_pools(struct state *st, struct plan *p)
+{
+	const struct conf_pool	*cp;
+	struct pool		*kept;
+	int			 i;
+
+	for (i = 0; i < p->conf->npools; i++) {
+		cp = &p->conf->pools[i];
+		if ((kept = state_find_pool(st, cp->name)) != NULL) {
+			p->pools[i] = kept;
+			if ((p->updates[i] = pool_prepare(kept, cp,
+			    st->nworkers)) == NULL)
+				return -1;
+			p->ngone += pool_update_ngone(p->updates[i]);
+		} else {
+			if ((p->pools[i] = pool_new(cp, st->nworkers)) == NULL)
+				return -1;
+			p->pools[i]->refs = 1;	/* the plan's, then the config's */
+			p->new_pool[i] = 1;
+		}
+	}
+	p->gone = calloc((size_t)p->ngone + 1, sizeof(*p->gone));
+	return p->gone == NULL ? -1 : 0;
+}
+
+/* Listeners kept by name or new, and a new route for each.  0 or -1. */
+static int
+plan_routes(struct state *st, struct plan *p)
+{
+	const struct conf_listener *cl;
+	struct listener		*l;
+	int			 i;
+
+	for (i = 0; i < p->conf->nlisteners; i++) {
+		cl = &p->conf->listeners[i];
+		if ((l = find_listener(st, cl->name)) == NULL) {
+			if ((l = listener_new(cl->name, st->nworkers)) == NULL)
+				return -1;
+			l->refs = 1;	/* the plan's, then the config's */
+			p->new_listener[i] = 1;
+		}
+		p->listeners[i] = l;
+		if ((p->routes[i] = route_new(l, p->pools[cl->pool], cl,
+		    &p->conf->pools[cl->pool], st->nworkers)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* The sockets of every bind: kept, taken back, or bound now.  0 or -1. */
+static int
+plan_sockets(struct state *st, struct plan *p, char **err)
+{
+	const struct conf_listener *cl;
+	const struct addr	*a;
+	struct lsock		*ls;
+	int			 i, j;
+
+	for (i = 0; i < p->conf->nlisteners; i++) {
+		cl = &p->conf->listeners[i];
+		for (j = 0; j < cl->nbinds; j++) {
+			a = &cl->binds[j];
+			if ((ls = find_lsock(st->rt.lsocks, a)) == NULL &&
+			    (ls = find_retired_lsock(st, a)) == NULL) {
+				if ((ls = lsock_open(a)) == NULL) {
+					if (asprintf(err, "%s:%d: cannot bind "
+					    "%s: %s", p->conf->path, cl->line,
+					    a->text, strerror(errno)) == -1)
+						*err = NULL;
+					return -1;
+				}
+				p->opened[p->set->n] = 1;
+			}
+			p->set->v[p->set->n++] = ls;
+		}
+	}
+	return 0;
+}
+
+/* Room on the retired list for everything plan_commit() will retire. */
+static int
+reserve_retired(struct state *st, const struct plan *p)
+{
+	struct retired	*r;
+	int		 need;
+
+	need = st->nretired + st->nlisteners + p->ngone + 1 +
+	    (st->rt.lsocks != NULL ? st->rt.lsocks->n : 0);
+	if (need <= st->retired_cap)
+		return 0;
+	if ((r = realloc(st->retired, sizeof(*r) * (size_t)need)) == NULL)
+		return -1;
+	st->retired = r;
+	st->retired_cap = need;
+	return 0;
+}
+
+static int
+plan_build(struct state *st, struct plan *p, struct conf *conf, char **err)
+{
+	if (plan_alloc(p, conf) == -1 || plan_pools(st, p) == -1 ||
+	    plan_routes(st, p) == -1)
+		goto nomem;
+	if (plan_sockets(st, p, err) == -1)
+		return -1;
+	if (reserve_retired(st, p) == -1 || health_prepare(conf) == -1)
+		goto nomem;
+	p->health_ready = 1;
+	return 0;
+nomem:
+	if (asprintf(err, "%s: out of memory", conf->path) == -1)
+		*err = NULL;
+	return -1;
+}
+
+/* ---------------------------------------------------------- publishing */
+
+/* Room was reserved by reserve_retired(): this cannot fail. */
 static void
-unretire_lsocks(struct state *st, struct lsock_set *set)
+retire(struct state *st, enum retired_kind kind, void *obj)
+{
+	struct retired	*r = &st->retired[st->nretired++];
+
+	r->kind = kind;
+	r->obj = obj;
+	r->epoch = 0;		/* stamped when the reload publishes */
+}
+
+/* Takes the sockets of <set> that were retired off the retired list. */
+static void
+unretire_lsocks(struct state *st, const struct lsock_set *set)
 {
 	int	i, j = 0;
 
 	for (i = 0; i < st->nretired; i++) {
 		if (st->retired[i].kind == RETIRED_LSOCK &&
-		    find_lsock(set, &((struct lsock *)
-		    st->retired[i].obj)->addr) == st->retired[i].obj)
+		    contains((void *const *)set->v, set->n,
+		    st->retired[i].obj))
 			continue;
 		st->retired[j++] = st->retired[i];
 	}
 	st->nretired = j;
 }
 
-static int
-count_binds(const struct conf *conf)
+static void
+commit_pools(struct state *st, struct plan *p)
 {
-	int	i, n = 0;
+	int	i, j, k = 0;
 
-	for (i = 0; i < conf->nlisteners; i++)
-		n += conf->listeners[i].nbinds;
-	return n;
-}
-
-/*
- * The sockets <conf> needs: kept ones from the current set, new ones bound
- * now.  Returns the new set, or NULL with *<err> (new sockets closed).
- */
-static struct lsock_set *
-bind_all(struct state *st, const struct conf *conf, char **err)
-{
-	struct lsock_set	*old = st->rt.lsocks, *set;
-	struct lsock		*ls;
-	const struct addr	*a;
-	int			 i, j, k;
-
-	set = calloc(1, sizeof(*set) +
-	    sizeof(set->v[0]) * (size_t)count_binds(conf));
-	if (set == NULL)
-		goto nomem;
-	for (i = 0; i < conf->nlisteners; i++) {
-		for (j = 0; j < conf->listeners[i].nbinds; j++) {
-			a = &conf->listeners[i].binds[j];
-			if ((ls = find_lsock(old, a)) == NULL &&
-			    (ls = find_retired_lsock(st, a)) == NULL &&
-			    (ls = lsock_open(a)) == NULL) {
-				if (asprintf(err, "%s:%d: cannot bind %s: %s",
-				    conf->path, conf->listeners[i].line,
-				    a->text, strerror(errno)) == -1)
-					*err = NULL;
-				goto fail;
-			}
-			set->v[set->n++] = ls;
-		}
+	for (i = 0; i < p->conf->npools; i++) {
+		if (p->updates[i] == NULL)
+			continue;	/* new: the plan's ref is the config's */
+		j = pool_update_ngone(p->updates[i]);
+		pool_commit(p->pools[i], p->updates[i], p->gone + k);
+		p->updates[i] = NULL;
+		k += j;
 	}
-	return set;
-nomem:
-	if (asprintf(err, "out of memory") == -1)
-		*err = NULL;
-fail:
-	for (k = 0; set != NULL && k < set->n; k++)
-		if (lsock_is_new(st, set->v[k]))
-			lsock_free(set->v[k]);
-	free(set);
-	return NULL;
-}
-
-/* Pools of <conf>, existing ones updated in place.  Returns 0 or -1. */
-static int
-apply_pools(struct state *st, const struct conf *conf)
-{
-	struct pool	**pools, *p;
-	struct server	**gone = NULL;
-	int		 i, ngone = 0;
-
-	pools = calloc((size_t)conf->npools + 1, sizeof(*pools));
-	if (pools == NULL)
-		return -1;
-	for (i = 0; i < conf->npools; i++) {
-		p = state_find_pool(st, conf->pools[i].name);
-		if (p != NULL) {
-			if (pool_apply(p, &conf->pools[i], st->nworkers,
-			    &gone, &ngone) == -1)
-				log_warnx("pool %s: out of memory, kept as it "
-				    "was", p->name);
-		} else if ((p = pool_new(&conf->pools[i], st->nworkers)) ==
-		    NULL)
-			fatalx(2, "out of memory");
-		pools[i] = p;
-	}
-	for (i = 0; i < ngone; i++)
-		if (retire(st, RETIRED_SERVER, gone[i]) == -1)
-			fatalx(2, "out of memory");
-	free(gone);
-	for (i = 0; i < st->npools; i++) {
-		if (conf_pool_find((struct conf *)conf, st->pools[i]->name) !=
-		    NULL)
-			continue;
-		if (retire(st, RETIRED_POOL, st->pools[i]) == -1)
-			fatalx(2, "out of memory");
-	}
+	for (i = 0; i < k; i++)
+		retire(st, RETIRED_SERVER, p->gone[i]);
+	for (i = 0; i < st->npools; i++)
+		if (!contains((void *const *)p->pools, p->conf->npools,
+		    st->pools[i]))
+			pool_unref(st->pools[i]);	/* the config's */
 	free(st->pools);
-	st->pools = pools;
-	st->npools = conf->npools;
-	return 0;
+	st->pools = p->pools;
+	st->npools = p->conf->npools;
+	p->pools = NULL;
 }
 
 static void
-listener_set_pool(struct listener *l, struct pool *p)
+commit_listeners(struct state *st, struct plan *p)
 {
-	struct pool	*old = l->pool;
+	struct listener	*l;
+	int		 i;
 
-	if (old == p)
-		return;
-	p->refs++;
-	STORE(&l->pool, p);
-	if (old != NULL)
-		old->refs--;
-}
-
-/*
- * Publishes <cl>'s allow/deny as <l>'s new acl (NULL when there is no
- * rule) and retires the old one: a worker may be reading it.  Rebuilt on
- * every apply; it is cheap (a sort) and keeps no state worth keeping.
- */
-static void
-listener_set_acl(struct state *st, struct listener *l,
-    const struct conf_listener *cl)
-{
-	struct acl	*acl = NULL, *old = l->acl;
-
-	if ((cl->nallow > 0 || cl->ndeny > 0) && (acl = acl_new(cl->allow,
-	    cl->nallow, cl->deny, cl->ndeny)) == NULL)
-		fatalx(2, "out of memory");
-	STORE(&l->acl, acl);
-	if (old != NULL && retire(st, RETIRED_ACL, old) == -1)
-		fatalx(2, "out of memory");
-}
-
-static void
-apply_listeners(struct state *st, const struct conf *conf)
-{
-	struct listener		**ls, *l;
-	const struct conf_listener *cl;
-	int			 i, j;
-
-	ls = calloc((size_t)conf->nlisteners + 1, sizeof(*ls));
-	if (ls == NULL)
-		fatalx(2, "out of memory");
-	for (i = 0; i < conf->nlisteners; i++) {
-		cl = &conf->listeners[i];
-		l = find_listener(st, cl->name);
-		if (l == NULL &&
-		    (l = listener_new(cl->name, st->nworkers)) == NULL)
-			fatalx(2, "out of memory");
-		listener_set_pool(l, st->pools[cl->pool]);
-		STORE(&l->idle_timeout_ms, cl->idle_timeout_ms);
-		listener_set_keepalive(l, &cl->keepalive);
-		listener_set_acl(st, l, cl);
-		ls[i] = l;
-	}
 	for (i = 0; i < st->nlisteners; i++) {
-		for (j = 0; j < conf->nlisteners; j++)
-			if (ls[j] == st->listeners[i])
-				break;
-		if (j < conf->nlisteners)
-			continue;
-		st->listeners[i]->in_conf = 0;
-		if (retire(st, RETIRED_LISTENER, st->listeners[i]) == -1)
-			fatalx(2, "out of memory");
+		l = st->listeners[i];
+		retire(st, RETIRED_ROUTE, l->route);
+		l->route = NULL;
+		if (!contains((void *const *)p->listeners,
+		    p->conf->nlisteners, l))
+			listener_unref(l);	/* the config's */
 	}
+	for (i = 0; i < p->conf->nlisteners; i++)
+		p->listeners[i]->route = p->routes[i];
 	free(st->listeners);
-	st->listeners = ls;
-	st->nlisteners = conf->nlisteners;
+	st->listeners = p->listeners;
+	st->nlisteners = p->conf->nlisteners;
+	p->listeners = NULL;
+	free(p->routes);
+	p->routes = NULL;
 }
 
-/* Points every socket at its listener, retires the sockets that went. */
 static void
-apply_lsocks(struct state *st, const struct conf *conf,
-    struct lsock_set *set)
+commit_sockets(struct state *st, struct plan *p)
 {
 	struct lsock_set	*old = st->rt.lsocks;
-	struct lsock		*ls;
 	int			 i, j, k = 0;
 
-	for (i = 0; i < conf->nlisteners; i++)
-		for (j = 0; j < conf->listeners[i].nbinds; j++) {
-			ls = set->v[k++];
-			STORE(&ls->listener, st->listeners[i]);
-		}
-	unretire_lsocks(st, set);
-	STORE(&st->rt.lsocks, set);
-	__atomic_add_fetch(&st->rt.lsock_seq, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < p->conf->nlisteners; i++)
+		for (j = 0; j < p->conf->listeners[i].nbinds; j++)
+			STORE(&p->set->v[k++]->route,
+			    st->listeners[i]->route);
+	unretire_lsocks(st, p->set);
+	STORE(&st->rt.lsocks, p->set);
 	for (i = 0; old != NULL && i < old->n; i++)
-		if (find_lsock(set, &old->v[i]->addr) == NULL &&
-		    retire(st, RETIRED_LSOCK, old->v[i]) == -1)
-			fatalx(2, "out of memory");
-	if (old != NULL && retire(st, RETIRED_LSOCK_SET, old) == -1)
-		fatalx(2, "out of memory");
+		if (!contains((void *const *)p->set->v, p->set->n, old->v[i]))
+			retire(st, RETIRED_LSOCK, old->v[i]);
+	if (old != NULL)
+		retire(st, RETIRED_LSOCK_SET, old);
+	p->set = NULL;
+}
+
+/* Publishes a new epoch and stamps what was retired before it. */
+static unsigned long
+publish(struct state *st)
+{
+	unsigned long	epoch;
+	int		i;
+
+	epoch = __atomic_add_fetch(&st->rt.epoch, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < st->nretired; i++)
+		if (st->retired[i].epoch == 0)
+			st->retired[i].epoch = epoch;
+	for (i = 0; i < st->nstarted; i++)
+		worker_wake(&st->workers[i]);
+	return epoch;
+}
+
+static void
+plan_commit(struct state *st, struct plan *p)
+{
+	commit_pools(st, p);
+	commit_listeners(st, p);
+	commit_sockets(st, p);
+	STORE(&st->rt.max_connections, p->conf->global.max_connections);
+	STORE(&st->rt.splice, p->conf->global.splice);
+	(void)publish(st);
+	log_set_level(p->conf->global.log_level);
+	conf_free(st->conf);
+	st->conf = p->conf;
+	health_sync(st);	/* uses what health_prepare() built */
+	p->health_ready = 0;
+	plan_free(p);		/* what is left: nothing but arrays */
 }
 
 int
 state_apply(struct state *st, struct conf *conf, char **err)
 {
-	struct lsock_set	*set;
-	int			 i;
+	struct plan	plan;
 
 	*err = NULL;
-	if (st->conf != NULL && conf->global.workers != st->nworkers)
-		log_warnx("%s: workers = %d needs a restart; keeping %d",
-		    conf->path, conf->global.workers, st->nworkers);
-	if ((set = bind_all(st, conf, err)) == NULL)
-		return -1;
-	if (apply_pools(st, conf) == -1) {
-		/* Nothing was changed yet but the new sockets. */
-		for (i = 0; i < set->n; i++)
-			if (lsock_is_new(st, set->v[i]))
-				lsock_free(set->v[i]);
-		free(set);
-		if (asprintf(err, "out of memory") == -1)
+	if (st->stop_epoch != 0) {
+		if (asprintf(err, "lb4 is stopping: reload refused") == -1)
 			*err = NULL;
 		return -1;
 	}
-	apply_listeners(st, conf);
-	apply_lsocks(st, conf, set);
-	STORE(&st->rt.max_connections, conf->global.max_connections);
-	STORE(&st->rt.splice, conf->global.splice);
-	log_set_level(conf->global.log_level);
-	conf_free(st->conf);
-	st->conf = conf;
-	/* Before state_collect() can free a server that left. */
-	health_sync(st);
-	for (i = 0; i < st->nworkers; i++)
-		if (st->workers[i].epfd > 0)
-			worker_wake(&st->workers[i]);
+	if (st->conf != NULL && conf->global.workers != st->nworkers)
+		log_warnx("%s: workers = %d needs a restart; keeping %d",
+		    conf->path, conf->global.workers, st->nworkers);
+	memset(&plan, 0, sizeof(plan));
+	if (plan_build(st, &plan, conf, err) == -1) {
+		plan_free(&plan);
+		return -1;
+	}
+	plan_commit(st, &plan);
 	return 0;
 }
 
-/* 1 when every started worker has acknowledged lsock sequence <seq>. */
+/* ----------------------------------------------------------- retiring */
+
+/* 1 when every worker passed a quiescent point in <epoch> or later. */
 static int
-workers_saw_seq(struct state *st, unsigned long seq)
+epoch_passed(const struct state *st, unsigned long epoch)
 {
 	int	i;
 
-	for (i = 0; i < st->nworkers; i++)
-		if (st->workers[i].epfd > 0 &&
-		    LOAD(&st->workers[i].seen_lsock_seq) < seq)
+	for (i = 0; i < st->nstarted; i++)
+		if (worker_quiescent_epoch(&st->workers[i]) < epoch)
 			return 0;
 	return 1;
 }
 
-static int
-workers_saw_epoch(struct state *st, unsigned long epoch)
+int
+state_start_workers(struct state *st)
+{
+	for (; st->nstarted < st->nworkers; st->nstarted++)
+		if (worker_init(&st->workers[st->nstarted], st->nstarted,
+		    &st->rt) == -1 ||
+		    worker_start(&st->workers[st->nstarted]) == -1)
+			return -1;
+	return 0;
+}
+
+void
+state_stop_workers(struct state *st)
 {
 	int	i;
 
-	for (i = 0; i < st->nworkers; i++)
-		if (st->workers[i].epfd > 0 &&
-		    LOAD(&st->workers[i].seen_epoch) < epoch)
-			return 0;
-	return 1;
+	STORE(&st->rt.exiting, 1);
+	for (i = 0; i < st->nstarted; i++)
+		worker_wake(&st->workers[i]);
+	for (i = 0; i < st->nstarted; i++)
+		worker_join(&st->workers[i]);
+	st->nstarted = 0;
 }
 
-static int
-retired_ready(struct state *st, struct retired *r)
+static long
+retired_pins(const struct retired *r)
 {
-	struct listener	*l;
-
 	switch (r->kind) {
+	case RETIRED_ROUTE:
+		return route_pinned(r->obj);
+	case RETIRED_SERVER:
+		return LOAD(&((struct server *)r->obj)->active);
 	case RETIRED_LSOCK:
 	case RETIRED_LSOCK_SET:
-		return workers_saw_seq(st, r->lsock_seq);
-	case RETIRED_LISTENER:
-		l = r->obj;
-		return workers_saw_seq(st, r->lsock_seq) &&
-		    listener_active(l, st->nworkers) == 0;
-	case RETIRED_POOL:
-		return ((struct pool *)r->obj)->refs == 0;
-	case RETIRED_SERVER:
-		return LOAD(&((struct server *)r->obj)->active) == 0;
-	case RETIRED_ACL:
-		return 1;	/* only the epoch below protects it */
+		break;
 	}
 	return 0;
 }
@@ -421,29 +531,18 @@ retired_ready(struct state *st, struct retired *r)
 static void
 retired_free(struct retired *r)
 {
-	struct listener	*l;
-
 	switch (r->kind) {
+	case RETIRED_ROUTE:
+		route_free(r->obj);
+		break;
+	case RETIRED_SERVER:
+		server_free(r->obj);
+		break;
 	case RETIRED_LSOCK:
 		lsock_free(r->obj);
 		break;
 	case RETIRED_LSOCK_SET:
 		free(r->obj);
-		break;
-	case RETIRED_LISTENER:
-		l = r->obj;
-		if (l->pool != NULL)
-			l->pool->refs--;
-		listener_free(l);
-		break;
-	case RETIRED_POOL:
-		pool_free(r->obj);
-		break;
-	case RETIRED_SERVER:
-		server_free(r->obj);
-		break;
-	case RETIRED_ACL:
-		acl_free(r->obj);
 		break;
 	}
 }
@@ -451,43 +550,44 @@ retired_free(struct retired *r)
 void
 state_collect(struct state *st)
 {
-	int	i, j = 0, stamped = 0;
+	int	i, j = 0;
 
 	for (i = 0; i < st->nretired; i++) {
-		struct retired	*r = &st->retired[i];
-
-		if (r->epoch == 0 && retired_ready(st, r)) {
-			if (!stamped)
-				__atomic_add_fetch(&st->rt.epoch, 1,
-				    __ATOMIC_RELEASE);
-			stamped = 1;
-			r->epoch = LOAD(&st->rt.epoch);
-		}
-		if (r->epoch != 0 && workers_saw_epoch(st, r->epoch)) {
-			retired_free(r);
-			continue;
-		}
-		st->retired[j++] = *r;
+		if (epoch_passed(st, st->retired[i].epoch) &&
+		    retired_pins(&st->retired[i]) == 0)
+			retired_free(&st->retired[i]);
+		else
+			st->retired[j++] = st->retired[i];
 	}
 	st->nretired = j;
 	for (i = 0; i < st->nlisteners; i++)
 		listener_log_denied(st->listeners[i], st->nworkers,
 		    loop_now_ms());
-	/* Sleeping workers pass no quiescent point: wake them. */
-	for (i = 0; stamped && i < st->nworkers; i++)
-		if (st->workers[i].epfd > 0)
-			worker_wake(&st->workers[i]);
+}
+
+void
+state_pinned(const struct state *st, struct pinned *p)
+{
+	int	i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < st->nretired; i++) {
+		if (retired_pins(&st->retired[i]) == 0)
+			continue;
+		if (st->retired[i].kind == RETIRED_ROUTE)
+			p->routes++;
+		else if (st->retired[i].kind == RETIRED_SERVER)
+			p->servers++;
+	}
 }
 
 void
 state_stop_accepting(struct state *st)
 {
-	int	i;
-
+	if (st->stop_epoch != 0)
+		return;
 	STORE(&st->rt.stopping, 1);
-	__atomic_add_fetch(&st->rt.lsock_seq, 1, __ATOMIC_RELEASE);
-	for (i = 0; i < st->nworkers; i++)
-		worker_wake(&st->workers[i]);
+	st->stop_epoch = publish(st);
 }
 
 int
@@ -496,7 +596,7 @@ state_close_listeners(struct state *st)
 	struct lsock_set	*set = st->rt.lsocks;
 	int			 i;
 
-	if (!workers_saw_seq(st, LOAD(&st->rt.lsock_seq)))
+	if (st->stop_epoch == 0 || !epoch_passed(st, st->stop_epoch))
 		return 0;
 	for (i = 0; set != NULL && i < set->n; i++) {
 		if (set->v[i]->fd != -1)
@@ -509,13 +609,15 @@ state_close_listeners(struct state *st)
 int
 state_healthy(struct state *st, char *why, size_t whylen)
 {
-	int	i;
+	struct pool	*pool;
+	int		 i;
 
 	for (i = 0; i < st->nlisteners; i++) {
-		if (!pool_can_serve(st->listeners[i]->pool)) {
+		pool = st->listeners[i]->route->pool;
+		if (!pool_can_serve(pool)) {
 			snprintf(why, whylen, "listener %s: no server of pool "
 			    "%s can take a connection", st->listeners[i]->name,
-			    st->listeners[i]->pool->name);
+			    pool->name);
 			return 0;
 		}
 	}
@@ -534,11 +636,13 @@ state_free(struct state *st)
 	for (i = 0; set != NULL && i < set->n; i++)
 		lsock_free(set->v[i]);
 	free(set);
-	for (i = 0; i < st->nlisteners; i++)
-		listener_free(st->listeners[i]);
+	for (i = 0; i < st->nlisteners; i++) {
+		route_free(st->listeners[i]->route);
+		listener_unref(st->listeners[i]);
+	}
 	free(st->listeners);
 	for (i = 0; i < st->npools; i++)
-		pool_free(st->pools[i]);
+		pool_unref(st->pools[i]);
 	free(st->pools);
 	free(st->workers);
 	conf_free(st->conf);

@@ -64,18 +64,27 @@ sift_down(struct timer_heap *h, int i)
 }
 
 int
-timer_add(struct timer_heap *h, struct timer *t, uint64_t at)
+timer_reserve(struct timer_heap *h, int n)
 {
 	struct timer	**v;
-	int		  cap;
+	int		  cap = h->cap ? h->cap : 256;
 
-	if (h->n == h->cap) {
-		cap = h->cap ? h->cap * 2 : 256;
-		if ((v = realloc(h->v, sizeof(*v) * (size_t)cap)) == NULL)
-			return -1;
-		h->v = v;
-		h->cap = cap;
-	}
+	while (cap < h->n + n)
+		cap *= 2;
+	if (cap == h->cap)
+		return 0;
+	if ((v = realloc(h->v, sizeof(*v) * (size_t)cap)) == NULL)
+		return -1;
+	h->v = v;
+	h->cap = cap;
+	return 0;
+}
+
+int
+timer_add(struct timer_heap *h, struct timer *t, uint64_t at)
+{
+	if (h->n == h->cap && timer_reserve(h, 1) == -1)
+		return -1;
 	t->at = at;
 	place(h, h->n++, t);
 	sift_up(h, t->idx);

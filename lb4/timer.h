@@ -23,7 +23,11 @@ struct timer_heap {
 void		 timer_heap_init(struct timer_heap *h);
 void		 timer_heap_free(struct timer_heap *h);
 
-/* Arms <t> at <at>.  Returns 0, or -1 on ENOMEM. */
+/* Makes room for <n> more timers.  Returns 0, or -1 on ENOMEM. */
+int		 timer_reserve(struct timer_heap *h, int n);
+
+/* Arms <t> at <at>.  Returns 0, or -1 on ENOMEM (never after a
+ * timer_reserve() that made room). */
 int		 timer_add(struct timer_heap *h, struct timer *t, uint64_t at);
 
 /* Disarms <t>; a no-op when it is not armed. */

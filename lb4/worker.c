@@ -1,19 +1,13 @@
 /*
  * worker.c: a data-plane thread (redis ae_epoll.c, nginx
- * ngx_epoll_module.c).  The loop: wait, dispatch the batch, pump what ran
- * out of budget, free what closed, fire timers, tell the main thread it
- * passed a quiescent point.
- *
- * Accepting: every worker registers the same listening socket with
- * EPOLLEXCLUSIVE rather than each binding its own SO_REUSEPORT socket.
- * With SO_REUSEPORT, closing one socket of the group drops the connections
- * queued on it, and a reload or a stop would have to drain N sockets per
- * address; with one socket per address, a reload that keeps the address
- * keeps the fd and its queue, and nothing is ever refused or reset.
- * EPOLLEXCLUSIVE wakes one waiter per connection, so there is no
- * thundering herd.
+ * ngx_epoll_module.c).  The loop: pass a quiescent point (and follow what
+ * the main thread published), wait, dispatch the batch, pump what ran out
+ * of budget, fire timers, free what closed.  Accepting is listener.c's,
+ * connections are conn.c's; this file owns the thread, its epoll set, its
+ * clock and its caches.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acl.h"
 #include "conn.h"
 #include "ev.h"
 #include "listener.h"
@@ -29,9 +22,6 @@
 #include "worker.h"
 
 #define MAX_EVENTS	256
-#define ACCEPT_BATCH	64	/* then let other workers and conns run */
-#define PAUSE_MS	100	/* accepting pauses this long when full */
-#define PAUSE_LOG_MS	10000
 #define MAX_FREE_BUFS	64
 #define MAX_FREE_PIPES	256
 #define PIPE_SIZE	(256 * 1024)	/* fewer splices per GB; only busy flows hold one */
@@ -60,6 +50,7 @@ worker_init(struct worker *w, int id, struct runtime *rt)
 	w->rt = rt;
 	w->epfd = -1;
 	w->wakefd = -1;
+	w->quiescent = ULONG_MAX;
 	timer_heap_init(&w->timers);
 	pipe_cache_init(&w->pipes, MAX_FREE_PIPES, PIPE_SIZE);
 	if ((w->scratch = malloc(WORKER_SCRATCH)) == NULL ||
@@ -82,7 +73,7 @@ worker_wake(struct worker *w)
 {
 	uint64_t	one = 1;
 
-	if (write(w->wakefd, &one, sizeof(one)) == -1) {
+	if (w->wakefd != -1 && write(w->wakefd, &one, sizeof(one)) == -1) {
 		/* EAGAIN: the counter is already non-zero, the worker wakes. */
 	}
 }
@@ -96,6 +87,12 @@ worker_wake_main(struct worker *w)
 	    write(w->rt->main_wakefd, &one, sizeof(one)) == -1) {
 		/* EAGAIN: main is already due to wake. */
 	}
+}
+
+unsigned long
+worker_quiescent_epoch(const struct worker *w)
+{
+	return LOAD(&w->quiescent);
 }
 
 struct buf *
@@ -123,176 +120,26 @@ worker_buf_put(struct worker *w, struct buf *b)
 	w->nfree_bufs++;
 }
 
-static int
-reg_find(struct worker *w, struct lsock *ls)
-{
-	int	i;
-
-	for (i = 0; i < w->nreg; i++)
-		if (w->reg[i] == ls)
-			return i;
-	return -1;
-}
-
-static void
-reg_add(struct worker *w, struct lsock *ls)
-{
-	struct epoll_event	 ev;
-	struct lsock		**reg;
-
-	reg = realloc(w->reg, sizeof(*reg) * (size_t)(w->nreg + 1));
-	if (reg == NULL) {
-		log_warnx("worker %d: out of memory registering a listener",
-		    w->id);
-		return;
-	}
-	w->reg = reg;
-	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-	ev.data.ptr = ls;
-	if (!w->paused &&
-	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, ls->fd, &ev) == -1) {
-		log_warn("worker %d: cannot watch %s", w->id, ls->addr.text);
-		return;
-	}
-	w->reg[w->nreg++] = ls;
-}
-
-static void
-reg_del(struct worker *w, int i)
-{
-	if (!w->paused)
-		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->reg[i]->fd, NULL);
-	w->reg[i] = w->reg[--w->nreg];
-}
-
-/* Brings the registered listening sockets in line with the runtime. */
-static void
-sync_lsocks(struct worker *w)
-{
-	struct runtime		*rt = w->rt;
-	unsigned long		 seq = LOAD(&rt->lsock_seq);
-	struct lsock_set	*set = LOAD(&rt->lsocks);
-	int			 i, j, stopping = LOAD(&rt->stopping);
-
-	for (i = w->nreg - 1; i >= 0; i--) {
-		for (j = 0; !stopping && set != NULL && j < set->n; j++)
-			if (set->v[j] == w->reg[i])
-				break;
-		if (stopping || set == NULL || j == set->n)
-			reg_del(w, i);
-	}
-	for (j = 0; !stopping && set != NULL && j < set->n; j++)
-		if (reg_find(w, set->v[j]) == -1)
-			reg_add(w, set->v[j]);
-	/* Main closes removed sockets only after every worker said so. */
-	STORE(&w->seen_lsock_seq, seq);
-}
-
-static void
-set_paused(struct worker *w, int paused)
-{
-	struct epoll_event	ev;
-	int			i;
-
-	if (w->paused == paused)
-		return;
-	for (i = 0; i < w->nreg; i++) {
-		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-		ev.data.ptr = w->reg[i];
-		(void)epoll_ctl(w->epfd, paused ? EPOLL_CTL_DEL :
-		    EPOLL_CTL_ADD, w->reg[i]->fd, &ev);
-	}
-	w->paused = paused;
-	w->resume_at = w->now + PAUSE_MS;
-}
-
-static void
-pause_accepting(struct worker *w, const char *why)
-{
-	set_paused(w, 1);
-	if (w->last_pause_log == 0 ||
-	    w->now - w->last_pause_log >= PAUSE_LOG_MS) {
-		log_warnx("worker %d: %s: accepting paused for %d ms", w->id,
-		    why, PAUSE_MS);
-		w->last_pause_log = w->now;
-	}
-}
-
-/* Takes one slot of global.max_connections; 0 when full. */
-static int
-take_slot(struct worker *w)
-{
-	struct runtime	*rt = w->rt;
-
-	if (__atomic_add_fetch(&rt->conns, 1, __ATOMIC_RELAXED) <=
-	    rt->max_connections)
-		return 1;
-	__atomic_sub_fetch(&rt->conns, 1, __ATOMIC_RELAXED);
-	return 0;
-}
-
 /*
- * Refuses the client on <fd> that <l>'s allow/deny turned away: a reset at
- * once, before any server is picked, and a count in the listener's slot.
- * No log line here: the main thread logs a rate-limited summary
- * (listener_log_denied()), so a flood cannot fill the journal.  The reset
- * (SO_LINGER 0) leaves no TIME_WAIT behind on lb4's side.
+ * The quiescent point, at the top of the loop: nothing read in an earlier
+ * batch is held any more.  The epoch is read first and acknowledged last,
+ * so "this worker saw epoch E" also means its listening sockets follow
+ * what was published before E (reload.c frees a removed socket only then).
  */
 static void
-refuse(struct worker *w, struct listener *l, int fd)
+quiescent(struct worker *w)
 {
-	struct linger	lin = { 1, 0 };
+	struct runtime		*rt = w->rt;
+	unsigned long		 epoch = LOAD(&rt->epoch);
+	struct lsock_set	*set;
 
-	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
-	close(fd);
-	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
-	stats_add(&l->stats[w->id], STAT_DENIED, 1);
-}
-
-static void
-accept_batch(struct worker *w, struct lsock *ls)
-{
-	struct sockaddr_storage	 peer;
-	struct listener		*l;
-	socklen_t		 len;
-	int			 fd, i;
-
-	for (i = 0; i < ACCEPT_BATCH; i++) {
-		if (!take_slot(w)) {
-			pause_accepting(w, "max_connections reached");
-			return;
-		}
-		len = sizeof(peer);
-		fd = accept4(ls->fd, (struct sockaddr *)&peer, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
-			switch (errno) {
-			case EAGAIN:
-				return;
-			case EINTR:
-			case ECONNABORTED:
-			case EPROTO:
-				continue;
-			case EMFILE:
-			case ENFILE:
-			case ENOBUFS:
-			case ENOMEM:
-				pause_accepting(w, strerror(errno));
-				return;
-			default:
-				log_warn("worker %d: accept on %s", w->id,
-				    ls->addr.text);
-				return;
-			}
-		}
-		l = LOAD(&ls->listener);
-		if (!acl_allows(LOAD(&l->acl), (struct sockaddr *)&peer)) {
-			refuse(w, l, fd);
-			continue;
-		}
-		conn_start(w, l, fd, (struct sockaddr *)&peer, len);
+	if (epoch != w->synced) {
+		set = LOAD(&rt->lsocks);
+		acceptor_sync(w, set != NULL ? set->v : NULL,
+		    set != NULL ? set->n : 0, LOAD(&rt->stopping));
+		w->synced = epoch;
 	}
+	STORE(&w->quiescent, epoch);
 }
 
 static void
@@ -303,18 +150,21 @@ dispatch(struct worker *w, struct epoll_event *ev)
 
 	switch (kind) {
 	case EV_WAKE:
+		/* What main published is read at the next quiescent point. */
 		if (read(w->wakefd, &drain, sizeof(drain)) == -1) {
 			/* EAGAIN: another wake drained it first. */
 		}
-		sync_lsocks(w);
-		if (LOAD(&w->rt->down_seq) != w->seen_down_seq) {
-			w->seen_down_seq = LOAD(&w->rt->down_seq);
+		/* on_server_down = "reset": health.c moved a server's down
+		 * generation; reset our conns that began before it. */
+		if (__atomic_load_n(&w->rt->down_seq, __ATOMIC_ACQUIRE) !=
+		    w->seen_down_seq) {
+			w->seen_down_seq = __atomic_load_n(&w->rt->down_seq,
+			    __ATOMIC_ACQUIRE);
 			conn_reset_downed(w);
 		}
 		break;
 	case EV_LISTEN:
-		if (!w->paused)
-			accept_batch(w, ev->data.ptr);
+		acceptor_run(w, ev->data.ptr);
 		break;
 	default:
 		conn_io(w, ev->data.ptr, ev->events);
@@ -329,8 +179,7 @@ run_timers(struct worker *w)
 
 	while ((t = timer_first(&w->timers)) != NULL && t->at <= w->now)
 		conn_timeout(w, t);
-	if (w->paused && w->now >= w->resume_at)
-		set_paused(w, 0);
+	acceptor_tick(w);
 }
 
 static int
@@ -338,11 +187,12 @@ next_timeout(struct worker *w)
 {
 	struct timer	*t = timer_first(&w->timers);
 	uint64_t	 at = t != NULL ? t->at : UINT64_MAX;
+	long		 pause = acceptor_wait_ms(&w->acceptor, w->now);
 
-	if (w->again != NULL)
+	if (conn_have_again(w))
 		return 0;
-	if (w->paused && w->resume_at < at)
-		at = w->resume_at;
+	if (pause >= 0 && w->now + (uint64_t)pause < at)
+		at = w->now + (uint64_t)pause;
 	if (at == UINT64_MAX)
 		return -1;
 	if (at <= w->now)
@@ -359,10 +209,8 @@ worker_main(void *arg)
 	int			 n, i;
 
 	w->now = now_ms();
-	sync_lsocks(w);
 	while (!LOAD(&w->rt->exiting)) {
-		/* Quiescent: nothing from an earlier batch is held. */
-		STORE(&w->seen_epoch, LOAD(&w->rt->epoch));
+		quiescent(w);
 		n = epoll_wait(w->epfd, events, MAX_EVENTS, next_timeout(w));
 		if (n == -1 && errno != EINTR)
 			fatal(2, "worker %d: epoll_wait", w->id);
@@ -382,7 +230,12 @@ worker_start(struct worker *w)
 {
 	int	err;
 
+	/* Until its first quiescent point the thread may hold what was
+	 * published up to now: no older. */
+	w->synced = ULONG_MAX;
+	STORE(&w->quiescent, LOAD(&w->rt->epoch));
 	if ((err = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
+		STORE(&w->quiescent, ULONG_MAX);
 		errno = err;
 		log_warn("worker %d: pthread_create", w->id);
 		return -1;
@@ -396,14 +249,15 @@ worker_join(struct worker *w)
 	struct buf	*b;
 
 	pthread_join(w->thread, NULL);
-	conn_free_slabs(w);
+	STORE(&w->quiescent, ULONG_MAX);
+	conn_cache_free(&w->conns);
 	pipe_cache_clear(&w->pipes);
 	timer_heap_free(&w->timers);
 	while ((b = w->free_bufs) != NULL) {
 		w->free_bufs = b->next;
 		free(b);
 	}
-	free(w->reg);
+	acceptor_free(&w->acceptor);
 	free(w->scratch);
 	if (w->epfd != -1)
 		close(w->epfd);

@@ -1,9 +1,10 @@
 /*
  * worker.h: the data plane.  Each worker is a thread with its own epoll
- * loop, connection free list, pipe cache and timer heap.  It accepts,
- * connects and moves bytes, and nothing else: it never blocks, never parses
- * config, never logs per byte.  The main thread talks to it through
- * struct runtime (published state) and the worker's eventfd.
+ * loop, connections, pipe cache and timer heap.  It accepts, connects and
+ * moves bytes, and nothing else: it never blocks, never parses config,
+ * never logs per byte.  The main thread (reload.c) publishes state in
+ * struct runtime and wakes the worker through its eventfd; the worker
+ * answers by passing quiescent points (worker_quiescent_epoch()).
  */
 #ifndef LB4_WORKER_H
 #define LB4_WORKER_H
@@ -11,11 +12,10 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "conn.h"
+#include "listener.h"
 #include "pipe.h"
 #include "timer.h"
-
-struct lsock;
-struct conn;
 
 /* The bound sockets workers should accept on; immutable once published. */
 struct lsock_set {
@@ -23,15 +23,18 @@ struct lsock_set {
 	struct lsock	*v[];
 };
 
-/* State the main thread publishes; workers read it with atomics. */
+/*
+ * State the main thread publishes (reload.c writes it, workers read it
+ * with atomics), except <conns>, which every worker adds to and takes
+ * from (listener.c, conn.c).
+ */
 struct runtime {
 	int		 nworkers;
 	int		 max_connections;
 	int		 splice;	/* 0 forces the copy path */
 	long		 conns;		/* client connections open, all workers */
 	struct lsock_set *lsocks;
-	unsigned long	 lsock_seq;	/* bumped when lsocks or stopping change */
-	unsigned long	 epoch;		/* bumped when main retires objects */
+	unsigned long	 epoch;		/* bumped when lsocks or stopping change */
 	unsigned long	 down_seq;	/* bumped when checks took down a server
 					   of an on_server_down reset pool */
 	int		 main_wakefd;	/* eventfd: a worker has news for main */
@@ -52,25 +55,11 @@ struct worker {
 	pthread_t	 thread;
 	struct runtime	*rt;
 	uint64_t	 now;		/* ms, refreshed once per loop */
-
-	/* Acknowledged to the main thread (atomics). */
-	unsigned long	 seen_lsock_seq;
-	unsigned long	 seen_epoch;
-	unsigned long	 seen_down_seq;	/* worker only */
-
-	/* Accepting. */
-	struct lsock	**reg;		/* lsocks registered in epfd */
-	int		 nreg;
-	int		 paused;
-	uint64_t	 resume_at;
-	uint64_t	 last_pause_log;
-
-	/* Connections. */
-	struct conn	*free_conns;
-	struct conn	*closing;	/* freed after the epoll batch */
-	struct conn	*again;		/* ran out of budget: pump again */
-	void		**slabs;
-	int		 nslabs;
+	unsigned long	 quiescent;	/* atomic: see worker_quiescent_epoch */
+	unsigned long	 synced;	/* epoch the acceptor was synced to */
+	unsigned long	 seen_down_seq;	/* rt->down_seq acted on */
+	struct acceptor	 acceptor;	/* listener.c's */
+	struct conn_cache conns;	/* conn.c's */
 	struct timer_heap timers;
 	struct pipe_cache pipes;
 	char		*scratch;	/* WORKER_SCRATCH bytes */
@@ -91,6 +80,14 @@ void		 worker_wake(struct worker *w);
 
 /* Joins the thread and frees what the worker owns. */
 void		 worker_join(struct worker *w);
+
+/*
+ * The runtime epoch the worker saw at its last quiescent point (the top of
+ * its loop, where it holds no pointer read earlier and has synced its
+ * listening sockets to what was published before that epoch).
+ * ULONG_MAX while the thread is not running: it holds nothing.
+ */
+unsigned long	 worker_quiescent_epoch(const struct worker *w);
 
 /* Wakes the main thread (runtime.main_wakefd), e.g. to act on health news. */
 void		 worker_wake_main(struct worker *w);

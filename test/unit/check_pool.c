@@ -66,6 +66,7 @@ make_pool(const int *weights, const int *backup, const int *maxc, int n)
 {
 	struct conf_server	servers[16];
 	struct conf_pool	cp;
+	struct pool		*p;
 	const char		*why;
 	char			text[32];
 	int			i;
@@ -84,7 +85,10 @@ make_pool(const int *weights, const int *backup, const int *maxc, int n)
 	cp.nservers = n;
 	cp.retries = 2;
 	cp.connect_timeout_ms = 3000;
-	return pool_new(&cp, 1);
+	p = pool_new(&cp, 1);
+	ck_assert_ptr_nonnull(p);
+	p->refs = 1;	/* the test's */
+	return p;
 }
 
 /* Picks <count> times (releasing each), returning the letters. */
@@ -125,7 +129,7 @@ START_TEST(test_pool_skip_mid_sequence)
 	p->servers[1]->admin = SERVER_DISABLED;
 	picks(p, 3, got);
 	ck_assert_str_eq(got, "ccc");
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -150,7 +154,7 @@ START_TEST(test_pool_backups)
 	picks(p, 1, got);
 	ck_assert_str_eq(got, "-");
 	ck_assert_int_eq(pool_can_serve(p), 0);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -171,7 +175,7 @@ START_TEST(test_pool_max_connections)
 	ck_assert_int_eq(pool_pick(p, &next), 0);
 	ck_assert_ptr_eq(next.server, p->servers[0]);
 	pool_release(next.server);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -191,7 +195,7 @@ START_TEST(test_pool_retry_skips_tried)
 	}
 	ck_assert_int_eq(seen, 7);
 	ck_assert_int_eq(pool_pick(p, &pk), -1);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -199,12 +203,13 @@ START_TEST(test_pool_apply_keeps_state)
 {
 	int			 w[] = { 5, 1, 1 };
 	struct pool		*p = make_pool(w, NULL, NULL, 3);
-	struct server		**gone = NULL, *kept;
+	struct pool_update	*u;
+	struct server		*gone[3] = { NULL }, *kept;
 	struct conf_server	 servers[3];
 	struct conf_pool	 cp;
 	const char		*why;
 	char			 got[32];
-	int			 ngone = 0, i;
+	int			 i;
 
 	picks(p, 3, got);
 	ck_assert_str_eq(got, "aab");
@@ -221,22 +226,35 @@ START_TEST(test_pool_apply_keeps_state)
 	cp.servers = servers;
 	cp.nservers = 3;
 	kept->admin = SERVER_ENABLED;
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
-	ck_assert_int_eq(ngone, 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	ck_assert_int_eq(pool_update_ngone(u), 0);
+	pool_commit(p, u, gone);
 	picks(p, 4, got);
 	ck_assert_str_eq(got, "acaa");
 	/* Drop the third server: it is handed back, the others kept. */
 	kept->admin = SERVER_DRAINING;
 	cp.nservers = 2;
 	ck_assert_int_eq(addr_parse("10.0.0.2:80", &servers[1].addr, &why), 0);
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
-	ck_assert_int_eq(ngone, 1);
-	ck_assert_int_eq(gone[0]->in_pool, 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	/* Prepared, not committed: the pool is untouched. */
+	ck_assert_int_eq(p->nservers, 3);
+	ck_assert_int_eq(pool_update_ngone(u), 1);
+	pool_commit(p, u, gone);
+	ck_assert_int_eq(p->nservers, 2);
+	ck_assert_ptr_nonnull(gone[0]);
+	ck_assert_ptr_ne(gone[0], p->servers[0]);
+	ck_assert_ptr_ne(gone[0], p->servers[1]);
 	ck_assert_ptr_eq(p->servers[1], kept);
 	ck_assert_int_eq(kept->admin, SERVER_DRAINING);
 	server_free(gone[0]);
-	free(gone);
-	pool_free(p);
+	/* An update thrown away frees what it created, not the pool's. */
+	cp.nservers = 3;
+	ck_assert_int_eq(addr_parse("10.0.0.9:80", &servers[2].addr, &why), 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	pool_update_free(u);
+	ck_assert_int_eq(p->nservers, 2);
+	ck_assert_ptr_eq(p->servers[1], kept);
+	pool_unref(p);
 }
 END_TEST
 
@@ -270,7 +288,7 @@ START_TEST(test_single_sticky)
 	picks(p, 1, got);
 	ck_assert_str_eq(got, "-");
 	ck_assert_ptr_null(p->current);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -290,7 +308,7 @@ START_TEST(test_single_backup)
 	p->servers[1]->health = SERVER_UP;
 	picks(p, 2, got);
 	ck_assert_str_eq(got, "bb");
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -311,7 +329,7 @@ START_TEST(test_single_no_spill)
 	ck_assert_int_eq(pool_pick(p, &next), 0);
 	ck_assert_ptr_eq(next.server, p->servers[0]);
 	pool_release(next.server);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
@@ -320,11 +338,12 @@ START_TEST(test_single_reload_keeps_current)
 {
 	int			 w[] = { 1, 1, 1 };
 	struct pool		*p = make_pool(w, NULL, NULL, 3);
-	struct server		**gone = NULL;
+	struct server		*gone[3] = { NULL };
+	struct pool_update	*u;
 	struct conf_server	 servers[3];
 	struct conf_pool	 cp;
 	char			 got[32];
-	int			 ngone = 0, i;
+	int			 i;
 
 	p->mode = POOL_MODE_SINGLE;
 	p->servers[0]->health = SERVER_DOWN;
@@ -341,19 +360,20 @@ START_TEST(test_single_reload_keeps_current)
 	cp.mode = POOL_MODE_SINGLE;
 	cp.servers = servers;
 	cp.nservers = 3;
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	pool_commit(p, u, gone);
 	picks(p, 2, got);
 	ck_assert_str_eq(got, "bb");
 	/* b leaves the file: the first usable one takes over. */
 	servers[1] = servers[2];
 	cp.nservers = 2;
-	ck_assert_int_eq(pool_apply(p, &cp, 1, &gone, &ngone), 0);
-	ck_assert_int_eq(ngone, 1);
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	ck_assert_int_eq(pool_update_ngone(u), 1);
+	pool_commit(p, u, gone);
 	picks(p, 2, got);
 	ck_assert_str_eq(got, "aa");
 	server_free(gone[0]);
-	free(gone);
-	pool_free(p);
+	pool_unref(p);
 }
 END_TEST
 
