@@ -43,6 +43,7 @@
 #define SPREAD_MAX_MS	100	/* first checks spread over at most this */
 #define REAP_RETRY_MS	100	/* a killed command not reaped yet */
 #define POLL_MS		20	/* waitid() polling when pidfds fail */
+#define PROBE_WHAT	"server port"	/* reason prefix of a failed probe */
 
 extern char	**environ;
 
@@ -72,7 +73,9 @@ struct check {
 	uint64_t	 nok, nfail;	/* every result */
 	uint64_t	 started;
 	uint64_t	 marked_at;	/* passive mark-down; 0 = none since
-					   the last active verdict */
+					   it came up */
+	int		 probing;	/* connecting to the server's own port
+					   first (marked_at set) */
 	pid_t		 pid;
 	char		*req;		/* send-expect or http request */
 	size_t		 reqlen, reqoff;
@@ -337,6 +340,7 @@ finish(struct check *c, int ok)
 	close_fd(&c->out);
 	free_req(c);
 	c->phase = PHASE_IDLE;
+	c->probing = 0;
 	if (c->server != NULL)
 		verdict(c, ok);
 	next = c->started + (uint64_t)c->cfg.interval_ms;
@@ -350,7 +354,7 @@ target(const struct check *c, struct sockaddr_storage *ss, socklen_t *len)
 {
 	*ss = c->server->addr.ss;
 	*len = c->server->addr.len;
-	if (c->port != 0 && c->cfg.type != HEALTH_EXEC) {
+	if (c->port != 0 && c->cfg.type != HEALTH_EXEC && !c->probing) {
 		if (ss->ss_family == AF_INET)
 			((struct sockaddr_in *)ss)->sin_port =
 			    htons((uint16_t)c->port);
@@ -437,9 +441,24 @@ try_send(struct check *c)
 	want_reply(c);
 }
 
+static void	start_exec(struct check *);
+static void	start_socket(struct check *);
+
 static void
 connected(struct check *c)
 {
+	if (c->probing) {
+		/* The server's own port accepts: now the check proper. */
+		c->probing = 0;
+		close_fd(&c->h);
+		log_debug("server %s: its own port accepts connections again",
+		    c->name);
+		if (c->cfg.type == HEALTH_EXEC)
+			start_exec(c);
+		else
+			start_socket(c);
+		return;
+	}
 	switch (c->cfg.type) {
 	case HEALTH_SEND_EXPECT:
 	case HEALTH_HTTP:
@@ -565,7 +584,7 @@ start_socket(struct check *c)
 		return;
 	}
 	if (errno != EINPROGRESS) {
-		errno_reason(c, NULL, errno);
+		errno_reason(c, c->probing ? PROBE_WHAT : NULL, errno);
 		finish(c, 0);
 		return;
 	}
@@ -583,7 +602,7 @@ on_connect_event(struct check *c)
 	if (getsockopt(c->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		errno_reason(c, NULL, err);
+		errno_reason(c, c->probing ? PROBE_WHAT : NULL, err);
 		finish(c, 0);
 		return;
 	}
@@ -884,7 +903,14 @@ start(struct check *c, uint64_t now)
 	c->started = now;
 	c->reason[0] = '\0';
 	arm(c, now + (uint64_t)c->cfg.timeout_ms);
-	if (c->cfg.type == HEALTH_EXEC)
+	/*
+	 * Marked down by the workers' failed connects: the check proper may
+	 * ask another port (a Patroni REST API that still says 200 while its
+	 * PostgreSQL shuts down), so the server's own port must accept a
+	 * connection first; only that disproves what the workers saw.
+	 */
+	c->probing = c->marked_at != 0;
+	if (c->cfg.type == HEALTH_EXEC && !c->probing)
 		start_exec(c);
 	else
 		start_socket(c);

@@ -18,10 +18,11 @@
  * takes the server down.  Only pools with an active check do this: without
  * one nothing could bring the server back, so passive counting needs an
  * active check.  A server marked down passively comes back only after
- * `rise` active checks that *began after the mark* passed: a check already
- * running when the connects failed (a Patroni node still answering 200
- * while its PostgreSQL shuts down) cannot undo the mark, so the two never
- * take turns.  A server marked down passively comes back only after
+ * `rise` active checks that began after the mark passed, and each of them
+ * first connects to the server's own port (the check proper may ask
+ * another one): a Patroni REST API still answering 200 while its
+ * PostgreSQL shuts down cannot undo what the workers saw, so the two kinds
+ * of check do not take turns.  A server marked down passively comes back only after
  * `rise` active checks that *began after the mark* passed: a check already
  * running when the connects failed (a Patroni node still answering 200
  * while its PostgreSQL shuts down) cannot undo the mark, so the two never

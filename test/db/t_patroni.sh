@@ -347,7 +347,8 @@ hold() {	# hold NAME PORT: a held session
 	"$PY" "$DBTOOL" hold "$2" 120 "$T/$1.h" &
 	HOLD_PID=$!
 	PIDS+=("$!")
-	wait_until 5 grep -q '^open' "$T/$1.h" || fail "$1: no held session"
+	wait_until 20 grep -q '^open' "$T/$1.h" 2>/dev/null ||
+	    fail "$1: no held session"
 }
 stop_bg() {
 	local p
@@ -368,6 +369,23 @@ sel() {
 		psql_at "$LS" "SELECT inet_server_port()"
 	done | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' '
 }
+# mark_log, then expect_new WHAT SECONDS ERE: a line matching ERE written
+# to the lb4 log after the mark (a server checked since start-up has an
+# "is down" line from its first check already).
+mark_log() {
+	LOG_MARK=$(wc -l < "$LB4_LOG")
+}
+expect_new() {
+	local limit=$(( $(now_ms) + $2 * 1000 ))
+	while ! tail -n +"$((LOG_MARK + 1))" "$LB4_LOG" | grep -qE -- "$3"; do
+		if [ "$(now_ms)" -ge "$limit" ]; then
+			fail "$1: no new line matching /$3/ within $2 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+	say "ok: $1"
+}
 metric() {	# metric NAME POOL
 	curl -s -m 2 "http://127.0.0.1:$METRICS/metrics" |
 	    sed -n "s/^$1{pool=\"$2\"} //p"
@@ -385,8 +403,9 @@ if [ "${DB_COMPAT:-0}" != 1 ]; then
 	assert_eq "lb4_pool_servers_up{pool=db-stub} with one primary" 1 "$(metric lb4_pool_servers_up db-stub)"
 
 	say "two primaries: the stub of $R1 says primary too"
+	mark_log
 	touch "$T/flag2"
-	expect_log "db-stub: $R1 (wrongly) up" 10 "server db-stub/127\.0\.0\.1:${PG[$R1]} is up"
+	expect_new "db-stub: $R1 (wrongly) up" 10 "server db-stub/127\.0\.0\.1:${PG[$R1]} is up"
 	expect_log "mode single says two servers pass" 5 \
 	    "pool db-stub: 2 servers pass their checks; mode single keeps new connections on 127\.0\.0\.1:${PG[$L1]}"
 	assert_eq "lb4_pool_servers_up{pool=db-stub} with two primaries" 2 "$(metric lb4_pool_servers_up db-stub)"
@@ -397,19 +416,24 @@ if [ "${DB_COMPAT:-0}" != 1 ]; then
 
 	say "stickiness: $L1 goes down (its stub says replica), then comes back"
 	hold stick "$LS"
+	mark_log
 	rm -f "$T/flag1"
-	expect_log "db-stub: $L1 down" 10 "server db-stub/127\.0\.0\.1:${PG[$L1]} is down"
+	expect_new "db-stub: $L1 down" 10 "server db-stub/127\.0\.0\.1:${PG[$L1]} is down"
 	assert_eq "db-stub: connections moved to ${PG[$R1]} ($R1)" "${PG[$R1]}x4 " "$(sel 4)"
 	wait_until 5 grep -q '^closed' "$T/stick.h" ||
 	    fail "on_server_down reset: the session held to $L1 was not reset"
 	say "held session: $(tail -n 1 "$T/stick.h")"
 	stop_bg "$HOLD_PID"
+	mark_log
 	touch "$T/flag1"
-	expect_log "db-stub: $L1 up again" 10 "server db-stub/127\.0\.0\.1:${PG[$L1]} is up.*"
-	wait_count 10 2 "server db-stub/127\.0\.0\.1:${PG[$L1]} is up" ||
-	    fail "db-stub: $L1 did not come back"
+	expect_new "db-stub: $L1 up again" 10 "server db-stub/127\.0\.0\.1:${PG[$L1]} is up"
 	assert_eq "sticky: connections stay on ${PG[$R1]} ($R1)" "${PG[$R1]}x4 " "$(sel 4)"
 fi
+
+server_metric() {	# server_metric NAME POOL PORT
+	curl -s -m 2 "http://127.0.0.1:$METRICS/metrics" |
+	    sed -n "s/^$1{pool=\"$2\",server=\"127.0.0.1:$3\"} //p"
+}
 
 # ------------------------------------------------ switchover, failover
 
@@ -479,10 +503,17 @@ hold frozen "$LW"
 load frozen 90
 sleep 1
 t0=$(now_ms)
+resets0=$(server_metric lb4_server_down_resets_total db-write "${PG[$old]}")
+mark_log
 kill -STOP "${PAT_PID[$old]}"
-expect_log "frozen: lb4 marks $old down" 10 "server db-write/127\.0\.0\.1:${PG[$old]} is down"
+expect_new "frozen: lb4 marks $old down" 10 "server db-write/127\.0\.0\.1:${PG[$old]} is down"
+say "frozen: $(tail -n +"$((LOG_MARK + 1))" "$LB4_LOG" | grep -m1 -E "server db-write/127\.0\.0\.1:${PG[$old]} is down")"
 wait_until 5 grep -q '^closed' "$T/frozen.h" ||
     fail "frozen: lb4 did not reset its session to the marked-down $old"
+resets1=$(server_metric lb4_server_down_resets_total db-write "${PG[$old]}")
+[ "${resets1:-0}" -gt "${resets0:-0}" ] &&
+    say "ok: lb4_server_down_resets_total{db-write, $old}: $resets0 -> $resets1" ||
+    fail "frozen: lb4_server_down_resets_total{db-write, $old} did not move ($resets0 -> $resets1)"
 say "frozen: held session $(tail -n 1 "$T/frozen.h" | cut -c1-100) ($(( $(awk '$1 == "closed" { print $2 }' "$T/frozen.h") - t0 )) ms after SIGSTOP)"
 wait_until 60 eval 'n=$(leader) && [ "$n" != "$old" ]' ||
     fail "frozen: no new leader"
