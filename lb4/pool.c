@@ -282,22 +282,24 @@ static int
 pick_single(struct pool *pool)
 {
 	struct server	*s;
-	int		 i, cur = -1, first = -1, max;
+	int		 i, cur = -1, first = -1, cur_backup = 0;
+	int		 first_backup = 0, max;
 
 	for (i = 0; i < pool->nservers; i++) {
 		s = pool->servers[i];
 		if (!server_usable(s))
 			continue;
-		if (s == pool->current)
+		if (s == pool->current) {
 			cur = i;
-		if (first == -1 || (pool->servers[first]->backup && !s->backup))
+			cur_backup = s->backup;
+		}
+		if (first == -1 || (first_backup && !s->backup)) {
 			first = i;
+			first_backup = s->backup;
+		}
 	}
-	if (cur != -1 && (!pool->servers[cur]->backup ||
-	    pool->servers[first]->backup))
-		i = cur;
-	else
-		i = first;
+	/* The current one stays, unless it is a backup and a primary is back. */
+	i = cur != -1 && (!cur_backup || first_backup) ? cur : first;
 	if (i == -1) {
 		pool->current = NULL;
 		return -1;

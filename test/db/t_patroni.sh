@@ -121,6 +121,11 @@ bootstrap:
     retry_timeout: 8
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
+    # Without strict, a primary left without a synchronous standby goes on
+    # acknowledging commits that no standby has (seen here: a frozen old
+    # leader that came back took the lock again and 13 acknowledged writes
+    # of its successor were rewound away).
+    synchronous_mode_strict: true
     postgresql:
       use_pg_rewind: true
       parameters:
@@ -440,9 +445,15 @@ server_metric() {	# server_metric NAME POOL PORT
 # event_report NAME T0: gap and failures of the load NAME after T0.
 event_report() {
 	local r
+	local h held
 	r=$("$PY" "$DBTOOL" gap "$T/$1.w" "$2")
-	echo "$1 $r" >> "$T/report"
-	say "$1: $r; held session: $(tail -n 1 "$T/$1.h" | cut -c1-120)"
+	h=$(tail -n 1 "$T/$1.h" 2>/dev/null)
+	case $h in
+	closed*) held="closed $(( $(echo "$h" | cut -d' ' -f2) - $2 )) ms after the event: $(echo "$h" | cut -d' ' -f3- | cut -c1-60)" ;;
+	*) held="not closed ($h)" ;;
+	esac
+	echo "$1 $r; held session $held" >> "$T/report"
+	say "$1: $r; held session $held"
 }
 # flaps NODE SINCE_LINE: up/down lines of db-write for NODE after a line.
 flaps() {
@@ -528,7 +539,12 @@ wait_until 150 healthy || fail "frozen: the cluster did not get healthy after SI
 
 # ---------------------------------------------- no acknowledged write lost
 
-final=$(leader)
+# The leader by the DCS (what Patroni decided), not the first node that
+# answers /primary: after a failed step two may.
+final=$(curl -s -m 2 "http://127.0.0.1:${RP[n1]}/cluster" | "$PY" -c '
+import json, sys
+print([m["name"] for m in json.load(sys.stdin)["members"] if m["role"] == "leader"][0])') ||
+    final=$(leader)
 cat "$T"/*.w | awk '$1 == "ok" { print $2 }' | sort -n > "$T/acked"
 psql_at "${PG[$final]}" "SELECT id FROM w ORDER BY id" | sort -n > "$T/present"
 lost=$(comm -23 "$T/acked" "$T/present" | wc -l)
