@@ -289,7 +289,7 @@ pick_single(struct pool *pool)
 		s = pool->servers[i];
 		if (!server_usable(s))
 			continue;
-		if (s == pool->current) {
+		if (pool->current != NULL && s == pool->current) {
 			cur = i;
 			cur_backup = s->backup;
 		}
