@@ -19,10 +19,16 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
 		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS		?=
 LDLIBS		+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+# SANITIZE=1: ASan + UBSan; SANITIZE=thread: TSan (test/tsan.sh).  Give
+# each its own B=build-... so that objects never mix.
 ifeq ($(SANITIZE),1)
 CFLAGS		+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 LDFLAGS		+= -fsanitize=address,undefined
+endif
+ifeq ($(SANITIZE),thread)
+CFLAGS		+= -fsanitize=thread -fno-omit-frame-pointer
+LDFLAGS		+= -fsanitize=thread
 endif
 ifeq ($(FORCE_COPY),1)
 CFLAGS		+= -DLB4_FORCE_COPY
@@ -36,7 +42,9 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages check-db deps deps-build demo bench deb rpm tools lint
+	check-packages check-db check-fuzz check-tsan fuzz fuzz-build deps \
+	deps-build demo bench deb rpm tools lint check-torture check-stress \
+	stress-torture torture-asan
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -79,15 +87,45 @@ check: deps
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
 	$(MAKE) check-integration
+	$(MAKE) check-torture
 	$(MAKE) check-pair
 	$(MAKE) check-db
 	$(MAKE) check-packages
+	$(MAKE) check-fuzz
 
 check-unit: all $(UNIT_BINS)
 	@test/run-unit.sh $(UNIT_BINS)
 
 check-integration: all tools
 	@test/integration/run.sh
+
+# The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
+# with the plain test peers.  check-torture is the short form that make
+# check runs (reload_torture.sh, 100 reloads, and the reload regression
+# tests); stress-torture the long form (1000 reloads per splice mode).
+ASAN_B		:= build-asan
+ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
+		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
+torture-asan:
+	$(MAKE) B=$(ASAN_B) SANITIZE=1 all tools
+
+check-torture: torture-asan tools
+	@RACE_S=5 MAX=60 $(call ASAN_RUN,300) reload_torture \
+	    t_reload_pool_drop t_reload_listener_race t_reload_partial \
+	    t_reload_side_bind t_reload_during_stop t_reload_unused_pool \
+	    t_reload_ctl_move fi_reload_oom
+
+# The figures (seed, reloads, connections, bytes, sanitizer reports) are
+# printed whether it passed or not.
+stress-torture: torture-asan tools
+	@TORTURE_RELOADS=$${TORTURE_RELOADS:-1000} \
+	    TORTURE_S=$${TORTURE_S:-900} N=$${STORM_N:-500} \
+	    $(call ASAN_RUN,1200) reload_torture storm_random; \
+	    rc=$$?; grep -h '^torture:' build/itest-logs/reload_torture.*.log; \
+	    exit $$rc
+
+# The long forms, for release: a list of parts.
+check-stress: stress-torture
 
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
 check-pair: all
@@ -102,6 +140,49 @@ check-db: all
 
 bench: all tools
 	@test/bench/run.sh
+
+# libFuzzer targets (test/fuzz/fuzz_*.c), built by clang with ASan and
+# UBSan in their own directory: their objects carry coverage hooks and
+# must never end up in $(B).  `make fuzz` runs each for FUZZ_SECONDS;
+# `make check-fuzz` replays the committed corpus once (a regression test).
+FUZZ_B		?= build-fuzz
+FUZZ_CC		?= clang
+FUZZ_SECONDS	?= 60
+FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -Wall -Wextra -Werror -pthread \
+		   -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+		   -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+		   -fno-omit-frame-pointer
+FUZZ_SRCS	:= $(wildcard test/fuzz/fuzz_*.c)
+FUZZ_BINS	:= $(FUZZ_SRCS:test/fuzz/%.c=$(FUZZ_B)/%)
+FUZZ_OBJS	:= $(LIB_SRCS:lb4/%.c=$(FUZZ_B)/obj/%.o)
+
+$(FUZZ_B)/obj:
+	mkdir -p $@
+
+$(FUZZ_B)/obj/%.o: lb4/%.c $(wildcard lb4/*.h) | $(FUZZ_B)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/lb4.a: $(FUZZ_OBJS)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_B)/lb4.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilb4 -o $@ $< \
+	    $(FUZZ_B)/lb4.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@test/fuzz/run.sh fuzz $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+check-fuzz: fuzz-build
+	@test/fuzz/run.sh check $(FUZZ_BINS)
+
+# The reload and SWRR integration tests under ThreadSanitizer
+# (build-tsan/); any race report fails them.  Long: not part of check.
+check-tsan:
+	@test/tsan.sh
+
+check-stress: check-tsan
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -180,4 +261,4 @@ rpm:
 	@ls -l $(B)/lb4-*.rpm
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) $(FUZZ_B)

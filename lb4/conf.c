@@ -20,6 +20,7 @@
 #include <libconfig.h>
 #include <libgen.h>
 #include <limits.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,6 @@
 #include "conf.h"
 
 #define CONF_FILE_MAX		(16 * 1024 * 1024)
-#define CONF_WORKERS_MAX	256
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct conf_err {
@@ -45,6 +45,9 @@ struct conf_seen {
 };
 
 struct conf_ctx {
+	jmp_buf		 nomem;		/* conf_nomem() jumps back here */
+	config_t	 cfg;
+	int		 cfg_live;	/* cfg needs config_destroy() */
 	const char	*path;
 	const char	*text;		/* the main file, while parsing */
 	struct conf	*conf;
@@ -67,14 +70,14 @@ static const char *const conf_top_keys[] = {
 static const char *const conf_global_keys[] = {
 	"workers", "max_connections", "user", "group", "control_socket",
 	"health_file", "metrics", "shutdown_timeout_ms", "log_level",
-	"splice", NULL
+	"splice", "log_connections", "log_format", NULL
 };
 static const char *const conf_defaults_keys[] = {
 	"connect_timeout_ms", "idle_timeout_ms", "retries", "on_server_down",
 	NULL
 };
 static const char *const conf_listener_keys[] = {
-	"name", "bind", "pool", "allow", "deny", "idle_timeout_ms",
+	"name", "bind", "pool", "allow", "deny", "idle_timeout_ms", "log",
 	"tcp_keepalive", NULL
 };
 static const char *const conf_pool_keys[] = {
@@ -110,16 +113,28 @@ static const char *const conf_on_downs[] = {
 };
 
 /*
- * Allocation failures while loading a config are not config errors; lb4
- * cannot do anything useful without memory, so they are fatal.
+ * Allocation failures while loading a config are not config errors: the
+ * load is abandoned (conf_load() returns "out of memory"), so a reload
+ * fails and the running config stays; lb4 itself is not killed.  Loading
+ * happens on the main thread only, one file at a time.
  */
+static struct conf_ctx	*conf_loading;
+
+static void __attribute__((noreturn))
+conf_nomem(void)
+{
+	if (conf_loading != NULL)
+		longjmp(conf_loading->nomem, 1);
+	fatalx(2, "out of memory");
+}
+
 static void *
 conf_calloc(size_t n, size_t size)
 {
 	void	*p;
 
 	if ((p = calloc(n == 0 ? 1 : n, size)) == NULL)
-		fatal(2, "calloc");
+		conf_nomem();
 	return p;
 }
 
@@ -129,8 +144,50 @@ conf_strdup(const char *s)
 	char	*p;
 
 	if ((p = strdup(s)) == NULL)
-		fatal(2, "strdup");
+		conf_nomem();
 	return p;
+}
+
+/* reallocarray() that keeps <p> on failure (it is freed with the ctx). */
+static void *
+conf_grow(void *p, size_t n, size_t size)
+{
+	void	*q;
+
+	if ((q = reallocarray(p, n, size)) == NULL)
+		conf_nomem();
+	return q;
+}
+
+/*
+ * A copy of <msg> with each control character spelled \n, \t, \r or \xHH.
+ * Messages quote values from the file, and a string may hold a newline:
+ * an error stays one line, and no value can pass for another error line.
+ */
+static char *
+conf_escape(const char *msg)
+{
+	const unsigned char	*p;
+	char			*out, *q;
+
+	out = q = conf_calloc(strlen(msg) * 4 + 1, 1);
+	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			*q++ = (char)*p;
+			continue;
+		}
+		*q++ = '\\';
+		if (*p == '\n')
+			*q++ = 'n';
+		else if (*p == '\t')
+			*q++ = 't';
+		else if (*p == '\r')
+			*q++ = 'r';
+		else
+			q += sprintf(q, "x%02x", *p);
+	}
+	*q = '\0';
+	return out;
 }
 
 /* Records one problem at <file>:<line>. */
@@ -139,21 +196,23 @@ conf_verror(struct conf_ctx *ctx, const char *file, unsigned line,
     const char *fmt, va_list ap)
 {
 	struct conf_err	*e;
-	char		*msg;
+	char		*raw, *msg;
 
-	if (vasprintf(&msg, fmt, ap) == -1)
-		fatal(2, "vasprintf");
-	ctx->errs = reallocarray(ctx->errs, (size_t)ctx->nerrs + 1,
+	if (vasprintf(&raw, fmt, ap) == -1)
+		conf_nomem();
+	msg = conf_escape(raw);
+	free(raw);
+	ctx->errs = conf_grow(ctx->errs, (size_t)ctx->nerrs + 1,
 	    sizeof(*ctx->errs));
-	if (ctx->errs == NULL)
-		fatal(2, "reallocarray");
 	e = &ctx->errs[ctx->nerrs];
 	e->line = line;
 	e->seq = ctx->nerrs++;
 	/* Line 0: the file itself, e.g. it cannot be read. */
 	if ((line != 0 ? asprintf(&e->text, "%s:%u: %s", file, line, msg) :
-	    asprintf(&e->text, "%s: %s", file, msg)) == -1)
-		fatal(2, "asprintf");
+	    asprintf(&e->text, "%s: %s", file, msg)) == -1) {
+		free(msg);
+		conf_nomem();
+	}
 	free(msg);
 }
 
@@ -543,6 +602,22 @@ conf_log_level(struct conf_ctx *ctx, const config_setting_t *g,
 }
 
 static void
+conf_log_format(struct conf_ctx *ctx, const config_setting_t *g, int *json)
+{
+	const config_setting_t	*s;
+	const char		*v;
+
+	if (conf_str(ctx, g, "log_format", &v, &s) != 1)
+		return;
+	if (strcmp(v, "json") == 0)
+		*json = 1;
+	else if (strcmp(v, "text") == 0)
+		*json = 0;
+	else
+		conf_error(ctx, s, "unknown log_format '%s' (text or json)", v);
+}
+
+static void
 conf_control_socket(struct conf_ctx *ctx, const config_setting_t *g,
     char **out)
 {
@@ -576,6 +651,8 @@ conf_global(struct conf_ctx *ctx, const config_setting_t *root)
 		    &cg->shutdown_timeout_ms);
 		conf_log_level(ctx, g, &cg->log_level);
 		conf_bool(ctx, g, "splice", &cg->splice);
+		conf_bool(ctx, g, "log_connections", &cg->log_connections);
+		conf_log_format(ctx, g, &cg->log_json);
 	}
 	if (cg->workers == 0)
 		cg->workers = conf_nproc();
@@ -937,10 +1014,8 @@ conf_binds(struct conf_ctx *ctx, const config_setting_t *g,
 		return;
 	}
 	l->binds = conf_calloc((size_t)n, sizeof(*l->binds));
-	ctx->binds = reallocarray(ctx->binds, (size_t)(ctx->nbinds + n),
+	ctx->binds = conf_grow(ctx->binds, (size_t)(ctx->nbinds + n),
 	    sizeof(*ctx->binds));
-	if (ctx->binds == NULL)
-		fatal(2, "reallocarray");
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(list, (unsigned)i);
 		a = &l->binds[l->nbinds];
@@ -1005,6 +1080,7 @@ conf_listener(struct conf_ctx *ctx, const config_setting_t *g,
 {
 	l->line = (int)conf_line(ctx, g);
 	l->idle_timeout_ms = ctx->idle_timeout_ms;
+	l->log = ctx->conf->global.log_connections;
 	conf_check_keys(ctx, g, conf_listener_keys, "in listener");
 	conf_name(ctx, g, "listener", &l->name);
 	conf_binds(ctx, g, l);
@@ -1012,6 +1088,7 @@ conf_listener(struct conf_ctx *ctx, const config_setting_t *g,
 	conf_cidrs(ctx, g, "allow", &l->allow, &l->nallow);
 	conf_cidrs(ctx, g, "deny", &l->deny, &l->ndeny);
 	conf_int(ctx, g, "idle_timeout_ms", 1, INT_MAX, &l->idle_timeout_ms);
+	conf_bool(ctx, g, "log", &l->log);
 	conf_keepalive(ctx, g, &l->keepalive);
 }
 
@@ -1082,10 +1159,8 @@ conf_scan_number(struct conf_ctx *ctx, const char *p, unsigned line)
 	if (v > limit) {
 		conf_error_at(ctx, ctx->path, line,
 		    "integer %.*s is out of range", (int)(p - start), start);
-		ctx->wrapped = reallocarray(ctx->wrapped,
+		ctx->wrapped = conf_grow(ctx->wrapped,
 		    (size_t)ctx->nwrapped + 1, sizeof(*ctx->wrapped));
-		if (ctx->wrapped == NULL)
-			fatal(2, "reallocarray");
 		ctx->wrapped[ctx->nwrapped++] = line;
 	}
 	return p;
@@ -1224,26 +1299,27 @@ conf_join_errors(struct conf_ctx *ctx)
 static void
 conf_parse(struct conf_ctx *ctx, const char *text)
 {
-	config_t			 cfg;
+	config_t			*cfg = &ctx->cfg;
 	const config_setting_t		*root;
-	char				*dir;
+	char				 dir[PATH_MAX];
 	const char			*file;
 
-	config_init(&cfg);
+	config_init(cfg);
+	ctx->cfg_live = 1;
 	/* "@include" is relative to the config's directory, not the cwd. */
-	dir = conf_strdup(ctx->path);
-	config_set_include_dir(&cfg, dirname(dir));
-	if (config_read_string(&cfg, text) == CONFIG_FALSE) {
+	snprintf(dir, sizeof(dir), "%s", ctx->path);
+	config_set_include_dir(cfg, dirname(dir));
+	if (config_read_string(cfg, text) == CONFIG_FALSE) {
 		/* Past a syntax error nothing else can be trusted. */
-		file = config_error_file(&cfg);
+		file = config_error_file(cfg);
 		conf_error_at(ctx, file != NULL ? file : ctx->path,
-		    (unsigned)config_error_line(&cfg), "%s",
-		    config_error_text(&cfg));
+		    (unsigned)config_error_line(cfg), "%s",
+		    config_error_text(cfg));
 		goto done;
 	}
 	ctx->text = text;
 	conf_scan_ints(ctx, text);
-	root = config_root_setting(&cfg);
+	root = config_root_setting(cfg);
 	conf_check_keys(ctx, root, conf_top_keys, "at top level");
 	conf_global(ctx, root);
 	conf_defaults(ctx, root);
@@ -1251,30 +1327,68 @@ conf_parse(struct conf_ctx *ctx, const char *text)
 	conf_listeners(ctx, root);
 done:
 	ctx->text = NULL;
-	config_destroy(&cfg);
-	free(dir);
+	config_destroy(cfg);
+	ctx->cfg_live = 0;
+}
+
+/* Frees what the ctx holds besides the conf. */
+static void
+conf_ctx_clear(struct conf_ctx *ctx)
+{
+	int	i;
+
+	if (ctx->cfg_live)
+		config_destroy(&ctx->cfg);
+	ctx->cfg_live = 0;
+	for (i = 0; i < ctx->nerrs; i++)
+		free(ctx->errs[i].text);
+	free(ctx->errs);
+	free(ctx->binds);
+	free(ctx->wrapped);
 }
 
 struct conf *
 conf_load(const char *path, char **errors)
 {
-	struct conf_ctx	 ctx;
-	char		*text;
+	struct conf_ctx	*ctx;
+	struct conf	*conf;
+	char		*text = NULL;
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.path = path;
-	ctx.conf = conf_calloc(1, sizeof(*ctx.conf));
-	ctx.conf->path = conf_strdup(path);
-	if ((text = conf_read(&ctx, path)) != NULL)
-		conf_parse(&ctx, text);
-	free(text);
-	free(ctx.binds);
-	free(ctx.wrapped);
 	*errors = NULL;
-	if (ctx.nerrs == 0)
-		return ctx.conf;
-	*errors = conf_join_errors(&ctx);
-	conf_free(ctx.conf);
+	if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+		goto nomem;
+	ctx->path = path;
+	conf_loading = ctx;
+	if (setjmp(ctx->nomem) != 0) {
+		/* Only the pointers held in *ctx are trusted here. */
+		free(ctx->text == NULL ? NULL : (char *)ctx->text);
+		conf_ctx_clear(ctx);
+		conf_free(ctx->conf);
+		free(ctx);
+		conf_loading = NULL;
+		goto nomem;
+	}
+	ctx->conf = conf_calloc(1, sizeof(*ctx->conf));
+	ctx->conf->path = conf_strdup(path);
+	if ((text = conf_read(ctx, path)) != NULL) {
+		ctx->text = text;	/* freed above if memory runs out */
+		conf_parse(ctx, text);
+	}
+	free(text);
+	ctx->text = NULL;
+	conf = ctx->conf;
+	if (ctx->nerrs != 0) {
+		*errors = conf_join_errors(ctx);
+		conf_free(conf);
+		conf = NULL;
+	}
+	conf_loading = NULL;
+	conf_ctx_clear(ctx);
+	free(ctx);
+	return conf;
+nomem:
+	if (asprintf(errors, "%s: out of memory", path) == -1)
+		*errors = NULL;
 	return NULL;
 }
 

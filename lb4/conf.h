@@ -87,6 +87,7 @@ struct conf_listener {
 	char		*pool_name;
 	int		pool;		/* index into conf.pools */
 	int		idle_timeout_ms;	/* from defaults unless set */
+	int		log;		/* one line per connection */
 	struct conf_keepalive keepalive;	/* toward the clients */
 	struct cidr	*allow;		/* empty = everyone */
 	int		nallow;
@@ -94,6 +95,9 @@ struct conf_listener {
 	int		ndeny;
 	int		line;
 };
+
+/* global.workers is at most this (0 in the file = one per CPU). */
+#define CONF_WORKERS_MAX	256
 
 struct conf_global {
 	int		workers;	/* resolved: 0 in the file = nproc,
@@ -108,6 +112,8 @@ struct conf_global {
 	int		shutdown_timeout_ms;	/* default 30000 */
 	enum log_level	log_level;	/* default info */
 	int		splice;		/* default 1; 0 forces the copy path */
+	int		log_connections;	/* default 0: listeners' log */
+	int		log_json;	/* log_format = "json" */
 };
 
 struct conf {

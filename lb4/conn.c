@@ -31,9 +31,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "connlog.h"
 #include "ev.h"
 #include "listener.h"
 #include "log.h"
@@ -84,6 +86,11 @@ struct conn {
 	struct flow	 up;		/* client to server */
 	struct flow	 down;		/* server to client */
 	int		 state;		/* enum conn_state */
+	uint8_t		 end;		/* enum conn_end of a failure */
+	uint8_t		 end_known;	/* <end> is set */
+	uint8_t		 fin_side;	/* EV_CLIENT/EV_SERVER: first EOF */
+	uint16_t	 tries;		/* connect attempts */
+	int32_t		 connect_ms;	/* -1 until a server answered */
 	int		 retries_left;
 	int		 idle_timeout_ms;
 	unsigned	 in_again:1;
@@ -91,6 +98,9 @@ struct conn {
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
 	unsigned	 down_gen;	/* server->down_gen when connected */
+	uint64_t	 started;	/* ms, accept */
+	uint64_t	 connect_at;	/* us, this attempt's connect() */
+	uint64_t	 bytes[2];	/* c2s, s2c: for the log */
 	struct timer	 timer;
 	struct route	*route;		/* pinned: pool, listener, settings */
 	struct server	*server;	/* pinned by its active count */
@@ -106,9 +116,41 @@ struct conn {
 #define CONN_OF_TIMER(t) \
 	((struct conn *)((char *)(t) - offsetof(struct conn, timer)))
 
-static void	conn_close(struct worker *, struct conn *, int);
+static void	conn_close(struct worker *, struct conn *, int, enum conn_end);
 static void	conn_connect(struct worker *, struct conn *, int);
 static void	set_keepalive(int, const struct conf_keepalive *);
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Notes why <c> failed, the first reason only. */
+static void
+conn_note_end(struct conn *c, enum conn_end end)
+{
+	if (c->end_known)
+		return;
+	c->end = (uint8_t)end;
+	c->end_known = 1;
+}
+
+/* A syscall on side <s> failed with <err>: whose failure it was. */
+static void
+side_failed(struct side *s, int err)
+{
+	if (err == ETIMEDOUT)
+		conn_note_end(s->conn, END_KEEPALIVE);
+	else if (err == ENOBUFS || err == ENOMEM)
+		conn_note_end(s->conn, END_LOCAL_ERROR);
+	else
+		conn_note_end(s->conn, s->kind == EV_CLIENT ?
+		    END_CLIENT_RESET : END_SERVER_RESET);
+}
 
 /* A conn from the free list, which grows a slab at a time; NULL on ENOMEM. */
 static struct conn *
@@ -196,6 +238,7 @@ count_bytes(struct worker *w, struct conn *c, struct flow *f, ssize_t n)
 {
 	stats_add(&c->route->listener->stats[w->id], f->stat, n);
 	stats_add(&c->server->stats[w->id], f->stat, n);
+	c->bytes[f->stat == STAT_BYTES_S2C] += (uint64_t)n;
 	c->deadline = w->now + (uint64_t)c->idle_timeout_ms;
 }
 
@@ -251,6 +294,7 @@ flow_flush(struct worker *w, struct flow *f, struct side *dst)
 				dst->writable = 0;
 				return 0;
 			}
+			side_failed(dst, errno);
 			return -1;
 		}
 		if (f->piped != 0)
@@ -303,14 +347,17 @@ flow_read_copy(struct worker *w, struct flow *f, struct side *src,
 		src->readable = 0;
 	sent = send(dst->fd, w->scratch, (size_t)n, MSG_NOSIGNAL);
 	if (sent == -1) {
-		if (errno != EAGAIN)
+		if (errno != EAGAIN) {
+			side_failed(dst, errno);
 			return -1;
+		}
 		sent = 0;
 	}
 	if (sent < n) {
 		dst->writable = 0;
 		if (flow_stash(w, f, w->scratch + sent, (size_t)(n - sent)) ==
 		    -1) {
+			conn_note_end(src->conn, END_LOCAL_ERROR);
 			errno = ENOBUFS;
 			return -1;
 		}
@@ -368,13 +415,18 @@ flow_pump(struct worker *w, struct conn *c, struct flow *f, struct side *src,
 			n = flow_read_copy(w, f, src, dst);
 		if (n > 0)
 			count_bytes(w, c, f, n);
-		else if (n == 0)
+		else if (n == 0) {
 			src->eof = 1;
-		else if (errno == EAGAIN) {
+			if (c->fin_side == 0)
+				c->fin_side = (uint8_t)src->kind;
+		} else if (errno == EAGAIN) {
 			src->readable = 0;
 			flow_release(w, f);
-		} else if (errno != EINTR)
+		} else if (errno != EINTR) {
+			/* A failed send was noted already; else the read. */
+			side_failed(src, errno);
 			return -1;
+		}
 	}
 }
 
@@ -398,7 +450,7 @@ conn_pump(struct worker *w, struct conn *c)
 	down = up == -1 ? 0 : flow_pump(w, c, &c->down, &c->backend,
 	    &c->client);
 	if (up == -1 || down == -1) {
-		conn_close(w, c, 1);
+		conn_close(w, c, 1, END_SERVER_RESET);	/* noted already */
 		return;
 	}
 	if (up == 1 || down == 1)
@@ -406,7 +458,8 @@ conn_pump(struct worker *w, struct conn *c)
 	else if (c->client.eof && c->backend.eof && c->client.shut &&
 	    c->backend.shut && !flow_pending(&c->up) &&
 	    !flow_pending(&c->down))
-		conn_close(w, c, 0);
+		conn_close(w, c, 0, c->fin_side == EV_SERVER ?
+		    END_SERVER_FIN : END_CLIENT_FIN);
 }
 
 int
@@ -450,18 +503,55 @@ conn_drop_server(struct worker *w, struct conn *c)
 }
 
 /*
- * The single end of a conn: closes both sockets (with a reset when
+ * Counts how <c> ended (always) and queues its log record (when its
+ * listener logs).  Before the server is given back: the record names it.
+ */
+static void
+conn_account(struct worker *w, struct conn *c, enum conn_end end)
+{
+	struct stats_slot	*ls = &c->route->listener->stats[w->id];
+	struct conn_record	 rec;
+	uint64_t		 ms = w->now - c->started;
+
+	stats_add(ls, STAT_END_0 + end, 1);
+	stats_add(ls, STAT_DURATION_0 + stats_bucket(stats_duration_ms,
+	    STATS_DURATION_BUCKETS, ms), 1);
+	stats_add(ls, STAT_DURATION_SUM_MS, (int64_t)ms);
+	if (!c->route->log || w->log == NULL)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	strncpy(rec.listener, c->route->listener->name,
+	    sizeof(rec.listener) - 1);
+	memcpy(&rec.client, &c->peer, sizeof(rec.client) < sizeof(c->peer) ?
+	    sizeof(rec.client) : sizeof(c->peer));
+	if (c->server != NULL && c->connect_ms >= 0 &&
+	    c->server->addr.len <= sizeof(rec.server))
+		memcpy(&rec.server, &c->server->addr.ss, c->server->addr.len);
+	rec.c2s = c->bytes[0];
+	rec.s2c = c->bytes[1];
+	rec.duration_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+	rec.connect_ms = rec.server.sa.sa_family == AF_UNSPEC ? -1 :
+	    c->connect_ms;
+	rec.tries = c->tries;
+	rec.end = (uint8_t)end;
+	(void)connlog_push(w->log, &rec);	/* full: counted there */
+}
+
+/*
+ * The single end of a conn: counts how it ended (<end>, unless a failure
+ * noted a more precise one), closes both sockets (with a reset when
  * <reset>, so the peer sees what the other side did), gives back pipes,
  * buffers, the server and the connection slot.  The memory itself is
  * reused only after the current epoll batch.
  */
 static void
-conn_close(struct worker *w, struct conn *c, int reset)
+conn_close(struct worker *w, struct conn *c, int reset, enum conn_end end)
 {
 	struct stats_slot	*ls = &c->route->listener->stats[w->id];
 
 	if (c->state == CONN_CLOSED)
 		return;
+	conn_account(w, c, c->end_known ? (enum conn_end)c->end : end);
 	if (reset) {
 		set_linger_zero(c->client.fd);
 		if (c->backend.fd != -1)
@@ -513,7 +603,7 @@ conn_reset_downed(struct worker *w)
 			    c->down_gen)
 				continue;
 			stats_add(&s->stats[w->id], STAT_DOWN_RESETS, 1);
-			conn_close(w, c, 1);
+			conn_close(w, c, 1, END_SERVER_DOWN);
 		}
 }
 
@@ -523,7 +613,7 @@ conn_close_all(struct worker *w)
 	struct timer	*t;
 
 	while ((t = timer_first(&w->timers)) != NULL)
-		conn_close(w, CONN_OF_TIMER(t), 1);
+		conn_close(w, CONN_OF_TIMER(t), 1, END_SHUTDOWN);
 	conn_reap(w);
 }
 
@@ -566,7 +656,7 @@ connect_failed(struct worker *w, struct conn *c)
 	if (c->retries_left-- > 0)
 		conn_connect(w, c, 0);
 	else
-		conn_close(w, c, 0);
+		conn_close(w, c, 0, END_CONNECT_FAILED);
 }
 
 /*
@@ -606,11 +696,18 @@ conn_send_proxy(struct worker *w, struct conn *c)
 static void
 conn_established(struct worker *w, struct conn *c)
 {
+	struct stats_slot	*ss = &c->server->stats[w->id];
+	uint64_t		 us = mono_us() - c->connect_at;
+
 	pool_report(c->server, 1);
 	c->state = CONN_ESTABLISHED;
+	c->connect_ms = (int32_t)((us + 500) / 1000);
+	stats_add(ss, STAT_CONNECT_0 + stats_bucket(stats_connect_us,
+	    STATS_CONNECT_BUCKETS, us), 1);
+	stats_add(ss, STAT_CONNECT_SUM_US, (int64_t)us);
 	conn_arm(w, c, w->now + (uint64_t)c->idle_timeout_ms);
 	if (c->send_proxy != SEND_PROXY_NONE && conn_send_proxy(w, c) == -1) {
-		conn_close(w, c, 1);
+		conn_close(w, c, 1, END_SERVER_RESET);
 		return;
 	}
 	conn_pump(w, c);
@@ -631,7 +728,9 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	memset(&pick, 0, sizeof(pick));
 	pick.tried = first ? 0 : c->tried;
 	if (pool_pick(c->route->pool, &pick) == -1) {
-		conn_close(w, c, 0);
+		/* After a failed attempt the retries ran out of servers. */
+		conn_close(w, c, 0, c->tries == 0 ? END_NO_SERVER :
+		    END_CONNECT_FAILED);
 		return;
 	}
 	s = c->server = pick.server;
@@ -645,20 +744,22 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	family = s->addr.ss.ss_family;
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
-		conn_close(w, c, 0);
+		conn_close(w, c, 0, END_LOCAL_ERROR);
 		return;
 	}
 	side_init(&c->backend, EV_SERVER, fd, c);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	(void)setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &(int){1}, sizeof(int));
 	set_keepalive(fd, &c->route->server_ka);
+	c->tries++;
+	c->connect_at = mono_us();
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
 		connect_failed(w, c);
 		return;
 	}
 	if (epoll_add(w, &c->backend) == -1) {
-		conn_close(w, c, 0);
+		conn_close(w, c, 0, END_LOCAL_ERROR);
 		return;
 	}
 	conn_arm(w, c, w->now + (uint64_t)c->route->connect_timeout_ms);
@@ -697,9 +798,12 @@ conn_start(struct worker *w, struct route *r, int fd,
 		/* Out of memory: give back the max_connections slot too. */
 		close(fd);
 		__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+		stats_add(ls, STAT_END_0 + END_LOCAL_ERROR, 1);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
+	c->started = w->now;
+	c->connect_ms = -1;
 	if (peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
 	c->route = r;
@@ -719,7 +823,7 @@ conn_start(struct worker *w, struct route *r, int fd,
 	c->deadline = UINT64_MAX;
 	if (timer_add(&w->timers, &c->timer, UINT64_MAX) == -1 ||
 	    epoll_add(w, &c->client) == -1) {
-		conn_close(w, c, 0);
+		conn_close(w, c, 0, END_LOCAL_ERROR);
 		return;
 	}
 	conn_connect(w, c, 1);
@@ -751,7 +855,7 @@ conn_io(struct worker *w, void *ptr, uint32_t events)
 		if (s->kind == EV_CLIENT) {
 			/* A client that resets while we connect is gone. */
 			if (events & EPOLLERR)
-				conn_close(w, c, 1);
+				conn_close(w, c, 1, END_CLIENT_RESET);
 			return;
 		}
 		if (events & (EPOLLERR | EPOLLHUP))
@@ -777,5 +881,5 @@ conn_timeout(struct worker *w, struct timer *t)
 		timer_move(&w->timers, t, UINT64_MAX);
 		connect_failed(w, c);
 	} else
-		conn_close(w, c, 0);
+		conn_close(w, c, 0, END_IDLE_TIMEOUT);
 }

@@ -47,6 +47,56 @@ split(char *line, char **words)
 	return n;
 }
 
+/* The weight text <s> as 1..1000, or -1 (the reply says the range). */
+static int
+parse_weight(const char *s)
+{
+	char	*end;
+	long	 weight;
+
+	errno = 0;
+	weight = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || end == s || weight < 1 ||
+	    weight > 1000)
+		return -1;
+	return (int)weight;
+}
+
+int
+ctl_parse(const char *line, struct ctl_cmd *cmd)
+{
+	char	*w[MAX_WORDS] = { NULL };
+	int	 n;
+
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->verb = CTL_UNKNOWN;
+	snprintf(cmd->buf, sizeof(cmd->buf), "%s", line);
+	n = split(cmd->buf, w);
+	if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "servers"))
+		cmd->verb = CTL_SHOW_SERVERS;
+	else if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "stats"))
+		cmd->verb = CTL_SHOW_STATS;
+	else if (n == 4 && !strcmp(w[1], "server") && !strcmp(w[0], "enable"))
+		cmd->verb = CTL_ENABLE;
+	else if (n == 4 && !strcmp(w[1], "server") &&
+	    !strcmp(w[0], "disable"))
+		cmd->verb = CTL_DISABLE;
+	else if (n == 4 && !strcmp(w[1], "server") && !strcmp(w[0], "drain"))
+		cmd->verb = CTL_DRAIN;
+	else if (n == 5 && !strcmp(w[0], "set") && !strcmp(w[1], "weight")) {
+		cmd->verb = CTL_SET_WEIGHT;
+		cmd->weight = parse_weight(w[4]);
+	} else if (n == 1 && !strcmp(w[0], "health"))
+		cmd->verb = CTL_HEALTH;
+	else if (n == 1 && !strcmp(w[0], "reload"))
+		cmd->verb = CTL_RELOAD;
+	if (cmd->verb >= CTL_ENABLE && cmd->verb <= CTL_SET_WEIGHT) {
+		cmd->pool = w[2];
+		cmd->addr = w[3];
+	}
+	return cmd->verb == CTL_UNKNOWN ? -1 : 0;
+}
+
 static void
 show_servers(struct state *st, struct text *r)
 {
@@ -129,11 +179,12 @@ find_server(struct state *st, const char *pool, const char *addr,
 }
 
 static void
-set_admin(struct state *st, char **w, int admin, struct text *r)
+set_admin(struct state *st, const struct ctl_cmd *cmd, int admin,
+    struct text *r)
 {
 	struct server	*s;
 
-	if ((s = find_server(st, w[2], w[3], r)) == NULL)
+	if ((s = find_server(st, cmd->pool, cmd->addr, r)) == NULL)
 		return;
 	if (LOAD(&s->admin) != admin)
 		log_info("server %s/%s %s by the operator", s->pool_name,
@@ -144,25 +195,20 @@ set_admin(struct state *st, char **w, int admin, struct text *r)
 }
 
 static void
-set_weight(struct state *st, char **w, struct text *r)
+set_weight(struct state *st, const struct ctl_cmd *cmd, struct text *r)
 {
 	struct server	*s;
-	char		*end;
-	long		 weight;
 
-	errno = 0;
-	weight = strtol(w[4], &end, 10);
-	if (errno != 0 || *end != '\0' || end == w[4] || weight < 1 ||
-	    weight > 1000) {
+	if (cmd->weight == -1) {
 		text_printf(r, "error: weight must be an integer between 1 "
 		    "and 1000\n");
 		return;
 	}
-	if ((s = find_server(st, w[2], w[3], r)) == NULL)
+	if ((s = find_server(st, cmd->pool, cmd->addr, r)) == NULL)
 		return;
-	pool_set_weight(state_find_pool(st, w[2]), s, (int)weight);
-	log_info("server %s/%s weight set to %ld by the operator",
-	    s->pool_name, s->addr.text, weight);
+	pool_set_weight(state_find_pool(st, cmd->pool), s, cmd->weight);
+	log_info("server %s/%s weight set to %d by the operator",
+	    s->pool_name, s->addr.text, cmd->weight);
 	text_printf(r, "ok\n");
 }
 
@@ -193,32 +239,41 @@ void
 ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
     struct text *r)
 {
-	char	 copy[1024], *w[MAX_WORDS];
-	int	 n;
+	struct ctl_cmd	 cmd;
 
-	snprintf(copy, sizeof(copy), "%s", line);
-	n = split(copy, w);
-	if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "servers"))
+	ctl_parse(line, &cmd);
+	switch (cmd.verb) {
+	case CTL_SHOW_SERVERS:
 		show_servers(st, r);
-	else if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "stats"))
+		break;
+	case CTL_SHOW_STATS:
 		show_stats(st, r);
-	else if (n == 4 && !strcmp(w[1], "server") && !strcmp(w[0], "enable"))
-		set_admin(st, w, SERVER_ENABLED, r);
-	else if (n == 4 && !strcmp(w[1], "server") &&
-	    !strcmp(w[0], "disable"))
-		set_admin(st, w, SERVER_DISABLED, r);
-	else if (n == 4 && !strcmp(w[1], "server") && !strcmp(w[0], "drain"))
-		set_admin(st, w, SERVER_DRAINING, r);
-	else if (n == 5 && !strcmp(w[0], "set") && !strcmp(w[1], "weight"))
-		set_weight(st, w, r);
-	else if (n == 1 && !strcmp(w[0], "health"))
+		break;
+	case CTL_ENABLE:
+		set_admin(st, &cmd, SERVER_ENABLED, r);
+		break;
+	case CTL_DISABLE:
+		set_admin(st, &cmd, SERVER_DISABLED, r);
+		break;
+	case CTL_DRAIN:
+		set_admin(st, &cmd, SERVER_DRAINING, r);
+		break;
+	case CTL_SET_WEIGHT:
+		set_weight(st, &cmd, r);
+		break;
+	case CTL_HEALTH:
 		health(st, r);
-	else if (n == 1 && !strcmp(w[0], "reload"))
+		break;
+	case CTL_RELOAD:
 		do_reload(reload, r);
-	else
+		break;
+	case CTL_UNKNOWN:
+	default:
 		text_printf(r, "error: unknown command (try: show servers, "
 		    "show stats, enable|disable|drain server POOL ADDRESS, "
 		    "set weight POOL ADDRESS N, health, reload)\n");
+		break;
+	}
 }
 
 static void

@@ -21,6 +21,33 @@ typedef int	(*ctl_reload_fn)(struct text *errors);
 struct oneshot	*ctl_open(const char *path, const char *group,
 		    struct state *st, ctl_reload_fn reload);
 
+enum ctl_verb {
+	CTL_UNKNOWN = 0,	/* not a command: the reply lists them */
+	CTL_SHOW_SERVERS = 1,	/* show servers */
+	CTL_SHOW_STATS = 2,	/* show stats */
+	CTL_ENABLE = 3,		/* enable server POOL ADDRESS */
+	CTL_DISABLE = 4,	/* disable server POOL ADDRESS */
+	CTL_DRAIN = 5,		/* drain server POOL ADDRESS */
+	CTL_SET_WEIGHT = 6,	/* set weight POOL ADDRESS N */
+	CTL_HEALTH = 7,		/* health */
+	CTL_RELOAD = 8,		/* reload */
+};
+
+/* One command line, parsed; the words point into <buf>. */
+struct ctl_cmd {
+	enum ctl_verb	 verb;
+	char		*pool;		/* enable..set weight, else NULL */
+	char		*addr;		/* enable..set weight, else NULL */
+	int		 weight;	/* set weight: 1..1000, -1 when bad */
+	char		 buf[1024];	/* the line, truncated, split */
+};
+
+/*
+ * Parses command line <line> into <cmd> without touching any state.
+ * Returns 0, or -1 when it is no command (cmd->verb is CTL_UNKNOWN).
+ */
+int		 ctl_parse(const char *line, struct ctl_cmd *cmd);
+
 /* Executes one command line against <st> into <reply>. */
 void		 ctl_execute(struct state *st, ctl_reload_fn reload,
 		    const char *line, struct text *reply);

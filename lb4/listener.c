@@ -20,6 +20,7 @@
 
 #include "acl.h"
 #include "conn.h"
+#include "connlog.h"
 #include "ev.h"
 #include "listener.h"
 #include "log.h"
@@ -81,6 +82,7 @@ route_new(struct listener *l, struct pool *pool,
 	r->connect_timeout_ms = cp->connect_timeout_ms;
 	r->retries = cp->retries;
 	r->send_proxy = (int)cp->send_proxy;
+	r->log = cl->log;
 	r->client_ka = cl->keepalive;
 	r->server_ka = cp->keepalive;
 	r->listener = l;
@@ -113,7 +115,7 @@ route_pinned(const struct route *r)
 	int	i;
 
 	for (i = 0; i < r->npins; i++)
-		n += __atomic_load_n(&r->pins[i].n, __ATOMIC_RELAXED);
+		n += __atomic_load_n(&r->pins[i].n, __ATOMIC_ACQUIRE);
 	return n;
 }
 
@@ -353,14 +355,28 @@ take_slot(struct worker *w)
  * (SO_LINGER 0) leaves no TIME_WAIT behind on lb4's side.
  */
 static void
-refuse(struct worker *w, struct route *r, int fd)
+refuse(struct worker *w, struct route *r, int fd,
+    const struct sockaddr *peer, socklen_t len)
 {
-	struct linger	lin = { 1, 0 };
+	struct stats_slot	*ls = &r->listener->stats[w->id];
+	struct linger		 lin = { 1, 0 };
+	struct conn_record	 rec;
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
 	close(fd);
 	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
-	stats_add(&r->listener->stats[w->id], STAT_DENIED, 1);
+	stats_add(ls, STAT_DENIED, 1);
+	stats_add(ls, STAT_END_0 + END_DENIED, 1);
+	stats_add(ls, STAT_DURATION_0, 1);
+	if (!r->log || w->log == NULL)
+		return;
+	memset(&rec, 0, sizeof(rec));
+	strncpy(rec.listener, r->listener->name, sizeof(rec.listener) - 1);
+	if (len <= sizeof(rec.client))
+		memcpy(&rec.client, peer, len);
+	rec.connect_ms = -1;
+	rec.end = END_DENIED;
+	(void)connlog_push(w->log, &rec);
 }
 
 void
@@ -404,7 +420,7 @@ acceptor_run(struct worker *w, struct lsock *ls)
 		 * keeps it for the connection's life. */
 		r = __atomic_load_n(&ls->route, __ATOMIC_ACQUIRE);
 		if (!acl_allows(r->acl, (struct sockaddr *)&peer)) {
-			refuse(w, r, fd);
+			refuse(w, r, fd, (struct sockaddr *)&peer, len);
 			continue;
 		}
 		conn_start(w, r, fd, (struct sockaddr *)&peer, len);

@@ -37,6 +37,7 @@ struct route {
 	int		 connect_timeout_ms;	/* the pool's, at this reload */
 	int		 retries;
 	int		 send_proxy;	/* enum send_proxy */
+	int		 log;		/* a connlog record per connection */
 	struct conf_keepalive client_ka;	/* the listener's tcp_keepalive */
 	struct conf_keepalive server_ka;	/* the pool's */
 	struct route_pin *pins;		/* one per worker */
@@ -89,14 +90,18 @@ void		 route_free(struct route *r);
 /* Connections pinning <r>, summed over the workers (main thread). */
 long		 route_pinned(const struct route *r);
 
-/* Worker <id> pins or unpins <r> (only that worker writes its slot). */
+/*
+ * Worker <id> pins or unpins <r> (only that worker writes its slot).  The
+ * store releases: every read the conn made through <r> happens before
+ * route_pinned() (acquire) can see the pin gone.
+ */
 static inline void
 route_pin(struct route *r, int id, long delta)
 {
 	long	*n = &r->pins[id].n;
 
 	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
-	    __ATOMIC_RELAXED);
+	    __ATOMIC_RELEASE);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "connlog.h"
 #include "ctl.h"
 #include "health.h"
 #include "healthfile.h"
@@ -30,9 +31,9 @@
 #include "pool.h"
 #include "priv.h"
 #include "reload.h"
+#include "version.h"
 #include "worker.h"
 
-#define LB4_VERSION	"0.1.0"
 #define TICK_MS		100
 
 static struct state	 state;
@@ -52,6 +53,9 @@ struct side_channels {
 };
 
 static struct side_channels	side;	/* in force */
+/* Replaced by a reload, freed at the next tick: the reload may run inside
+ * the control socket's own callback (lb4ctl reload). */
+static struct oneshot		*side_retired[2];
 
 static int	ctl_reload(struct text *errors);
 
@@ -151,18 +155,31 @@ side_abort(struct side_channels *next)
 		oneshot_free(next->metrics);
 }
 
-/* Puts <next> in force; closes what it replaced. */
+/* Frees the side channels a reload replaced. */
+static void
+side_collect(void)
+{
+	oneshot_free(side_retired[0]);
+	oneshot_free(side_retired[1]);
+	side_retired[0] = side_retired[1] = NULL;
+}
+
+/*
+ * Puts <next> in force.  What it replaced stops being reachable at once
+ * (the socket path is removed) and is freed by side_collect().
+ */
 static void
 side_commit(struct side_channels *next)
 {
+	side_collect();
 	if (side.ctl != next->ctl) {
-		oneshot_free(side.ctl);
+		side_retired[0] = side.ctl;
 		if (side.ctl_path != NULL)
 			(void)unlink(side.ctl_path);
 		free(side.ctl_path);
 	}
 	if (side.metrics != next->metrics)
-		oneshot_free(side.metrics);
+		side_retired[1] = side.metrics;
 	side = *next;
 }
 
@@ -301,7 +318,9 @@ on_tick(void)
 	uint64_t	now = loop_now_ms();
 	int		i;
 
+	side_collect();
 	health_tick(now);
+	state_drain_log(&state);
 	if (health_resets()) {
 		/* on_server_down = "reset": each worker resets its conns to
 		 * servers whose down generation moved (conn_reset_downed). */
@@ -415,7 +434,7 @@ load_or_exit(int check_only)
 
 	if ((conf = conf_load(conf_path, &errors)) == NULL) {
 		if (check_only)
-			fputs(errors, stderr);
+			fputs(errors != NULL ? errors : "out of memory\n", stderr);
 		else
 			log_lines(errors);
 		free(errors);
@@ -477,7 +496,7 @@ main(int argc, char *argv[])
 	    -1)
 		exit(2);
 	open_health_file();
-	if (state_start_workers(&state) == -1)
+	if (connlog_start() == -1 || state_start_workers(&state) == -1)
 		fatalx(2, "cannot start the workers");
 	watchdog_ms = notify_watchdog_ms();
 	summary(status, sizeof(status));
@@ -489,9 +508,12 @@ main(int argc, char *argv[])
 		on_tick();
 	}
 	state_stop_workers(&state);
+	state_drain_log(&state);	/* what the workers' exit closed */
+	connlog_stop();
 	close(news_handler.fd);
 	memset(&empty, 0, sizeof(empty));
 	side_commit(&empty);
+	side_collect();
 	health_shutdown();
 	state_free(&state);
 	log_info("stopped");

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "connlog.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
@@ -18,6 +19,7 @@
 #include "oneshot.h"
 #include "pool.h"
 #include "reload.h"
+#include "version.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
@@ -88,6 +90,110 @@ listener_metrics(struct state *st, struct text *t)
 		    "direction=\"server_to_client\"} %llu\n", b,
 		    (unsigned long long)stats_sum(l->stats, n, STAT_BYTES_S2C));
 	}
+}
+
+/*
+ * Writes one histogram sample set: cumulative buckets from per-bucket
+ * counters <first>.. of <stats> (<n> slots), the bounds in <unit>s.
+ */
+static void
+histogram(struct text *t, const char *name, const char *labels,
+    const struct stats_slot *stats, int n, int first, int nb,
+    const uint64_t *bounds, double unit, int sum_stat)
+{
+	unsigned long long	cum = 0;
+	int			i;
+
+	for (i = 0; i < nb; i++) {
+		cum += stats_sum(stats, n, (enum stat_id)(first + i));
+		if (bounds[i] == UINT64_MAX)
+			text_printf(t, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name,
+			    labels, cum);
+		else
+			text_printf(t, "%s_bucket{%s,le=\"%g\"} %llu\n", name,
+			    labels, (double)bounds[i] * unit, cum);
+	}
+	text_printf(t, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels,
+	    (double)stats_sum(stats, n, (enum stat_id)sum_stat) * unit, name,
+	    labels, cum);
+}
+
+static void
+end_metrics(struct state *st, struct text *t)
+{
+	char		 b[256], labels[300];
+	struct listener	*l;
+	int		 i, e, n = st->nworkers + 1;
+
+	family(t, "lb4_connections_ended_total", "counter",
+	    "Client connections ended, by listener and how they ended.");
+	for (i = 0; i < st->nlisteners; i++) {
+		l = st->listeners[i];
+		esc(l->name, b, sizeof(b));
+		for (e = 0; e < END_MAX; e++)
+			text_printf(t, "lb4_connections_ended_total{listener="
+			    "\"%s\",end=\"%s\"} %llu\n", b,
+			    connlog_end_name((enum conn_end)e),
+			    (unsigned long long)stats_sum(l->stats, n,
+			    (enum stat_id)(STAT_END_0 + e)));
+	}
+	family(t, "lb4_connection_duration_seconds", "histogram",
+	    "How long client connections lasted, by listener.");
+	for (i = 0; i < st->nlisteners; i++) {
+		l = st->listeners[i];
+		snprintf(labels, sizeof(labels), "listener=\"%s\"",
+		    esc(l->name, b, sizeof(b)));
+		histogram(t, "lb4_connection_duration_seconds", labels,
+		    l->stats, n, STAT_DURATION_0, STATS_DURATION_BUCKETS,
+		    stats_duration_ms, 1e-3, STAT_DURATION_SUM_MS);
+	}
+}
+
+static void
+connect_time_metrics(struct state *st, struct text *t)
+{
+	char		 pb[256], sb[128], labels[400];
+	struct server	*s;
+	int		 i, j;
+
+	family(t, "lb4_server_connect_seconds", "histogram",
+	    "Time from connect() to the server's answer, by server.");
+	for (i = 0; i < st->npools; i++)
+		for (j = 0; j < st->pools[i]->nservers; j++) {
+			s = st->pools[i]->servers[j];
+			snprintf(labels, sizeof(labels), "pool=\"%s\","
+			    "server=\"%s\"", esc(s->pool_name, pb, sizeof(pb)),
+			    esc(s->addr.text, sb, sizeof(sb)));
+			histogram(t, "lb4_server_connect_seconds", labels,
+			    s->stats, st->nworkers + 1, STAT_CONNECT_0,
+			    STATS_CONNECT_BUCKETS, stats_connect_us, 1e-6,
+			    STAT_CONNECT_SUM_US);
+		}
+}
+
+/* The node as a whole: what alert rules compare against. */
+static void
+node_metrics(struct state *st, struct text *t)
+{
+	char	why[256];
+
+	family(t, "lb4_build_info", "gauge",
+	    "Always 1; the version is in the label.");
+	text_printf(t, "lb4_build_info{version=\"%s\"} 1\n", LB4_VERSION);
+	family(t, "lb4_max_connections", "gauge",
+	    "global.max_connections in force.");
+	text_printf(t, "lb4_max_connections %d\n",
+	    LOAD(&st->rt.max_connections));
+	family(t, "lb4_healthy", "gauge",
+	    "1 when lb4 serves and every listener has a server that can "
+	    "take a connection (what the health file and lb4ctl health say).");
+	text_printf(t, "lb4_healthy %d\n", !LOAD(&st->rt.stopping) &&
+	    state_healthy(st, why, sizeof(why)));
+	family(t, "lb4_log_dropped_total", "counter",
+	    "Connection log lines dropped because the log could not keep "
+	    "up.");
+	text_printf(t, "lb4_log_dropped_total %llu\n",
+	    (unsigned long long)state_log_dropped(st));
 }
 
 typedef unsigned long long (*server_value)(struct state *, struct server *);
@@ -202,6 +308,9 @@ metrics_render(struct state *st, struct text *t)
 	    "(on_server_down = \"reset\").", v_down_resets);
 	pool_metrics(st, t);
 	check_metrics(st, t);
+	end_metrics(st, t);
+	connect_time_metrics(st, t);
+	node_metrics(st, t);
 	family(t, "lb4_reloads_total", "counter",
 	    "Configuration reloads, by result.");
 	text_printf(t, "lb4_reloads_total{result=\"success\"} %lu\n"

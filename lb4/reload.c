@@ -30,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connlog.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
@@ -63,6 +64,8 @@ struct plan {
 	unsigned char		 *new_pool;
 	struct server		**gone;		/* room for the servers leaving */
 	int			  ngone;
+	struct pool		**dropped;	/* old pools the config lets go */
+	int			  ndropped;
 	struct listener		**listeners;	/* conf order */
 	unsigned char		 *new_listener;
 	struct route		**routes;	/* conf order */
@@ -159,10 +162,12 @@ plan_free(struct plan *p)
 	for (i = 0; p->routes != NULL && i < p->conf->nlisteners; i++)
 		route_free(p->routes[i]);
 	/* The plan's own references on what it created. */
-	for (i = 0; p->listeners != NULL && i < p->conf->nlisteners; i++)
+	for (i = 0; p->listeners != NULL && p->new_listener != NULL &&
+	    i < p->conf->nlisteners; i++)
 		if (p->new_listener[i])
 			listener_unref(p->listeners[i]);
-	for (i = 0; p->pools != NULL && i < p->conf->npools; i++) {
+	for (i = 0; p->pools != NULL && p->updates != NULL &&
+	    p->new_pool != NULL && i < p->conf->npools; i++) {
 		pool_update_free(p->updates[i]);
 		if (p->new_pool[i])
 			pool_unref(p->pools[i]);
@@ -176,6 +181,7 @@ plan_free(struct plan *p)
 	free(p->updates);
 	free(p->new_pool);
 	free(p->gone);
+	free(p->dropped);
 	free(p->listeners);
 	free(p->new_listener);
 	free(p->routes);
@@ -228,7 +234,8 @@ plan_pools(struct state *st, struct plan *p)
 		}
 	}
 	p->gone = calloc((size_t)p->ngone + 1, sizeof(*p->gone));
-	return p->gone == NULL ? -1 : 0;
+	p->dropped = calloc((size_t)st->npools + 1, sizeof(*p->dropped));
+	return p->gone == NULL || p->dropped == NULL ? -1 : 0;
 }
 
 /* Listeners kept by name or new, and a new route for each.  0 or -1. */
@@ -365,10 +372,13 @@ commit_pools(struct state *st, struct plan *p)
 	}
 	for (i = 0; i < k; i++)
 		retire(st, RETIRED_SERVER, p->gone[i]);
+	/* Their config reference goes after health_sync(): a pool no route
+	 * names is freed with it, and its servers' checks must be detached
+	 * first. */
 	for (i = 0; i < st->npools; i++)
 		if (!contains((void *const *)p->pools, p->conf->npools,
 		    st->pools[i]))
-			pool_unref(st->pools[i]);	/* the config's */
+			p->dropped[p->ndropped++] = st->pools[i];
 	free(st->pools);
 	st->pools = p->pools;
 	st->npools = p->conf->npools;
@@ -449,6 +459,8 @@ plan_commit(struct state *st, struct plan *p)
 	st->conf = p->conf;
 	health_sync(st);	/* uses what health_prepare() built */
 	p->health_ready = 0;
+	while (p->ndropped > 0)
+		pool_unref(p->dropped[--p->ndropped]);	/* the config's */
 	plan_free(p);		/* what is left: nothing but arrays */
 }
 
@@ -487,6 +499,28 @@ epoch_passed(const struct state *st, unsigned long epoch)
 		if (worker_quiescent_epoch(&st->workers[i]) < epoch)
 			return 0;
 	return 1;
+}
+
+void
+state_drain_log(struct state *st)
+{
+	struct connlog_ring	*rings[CONF_WORKERS_MAX];
+	int			 i;
+
+	for (i = 0; i < st->nstarted && i < CONF_WORKERS_MAX; i++)
+		rings[i] = st->workers[i].log;
+	connlog_drain(rings, i, st->conf != NULL && st->conf->global.log_json);
+}
+
+uint64_t
+state_log_dropped(struct state *st)
+{
+	struct connlog_ring	*rings[CONF_WORKERS_MAX];
+	int			 i;
+
+	for (i = 0; i < st->nworkers && i < CONF_WORKERS_MAX; i++)
+		rings[i] = i < st->nstarted ? st->workers[i].log : NULL;
+	return connlog_dropped(rings, i);
 }
 
 int

@@ -62,6 +62,12 @@ int		 state_start_workers(struct state *st);
 /* Tells the workers to close every connection, and joins them. */
 void		 state_stop_workers(struct state *st);
 
+/* Formats what the workers' connection-log rings hold (connlog.h). */
+void		 state_drain_log(struct state *st);
+
+/* Connection-log records and lines dropped so far. */
+uint64_t	 state_log_dropped(struct state *st);
+
 /* Frees retired objects that nothing can reach or pin any more. */
 void		 state_collect(struct state *st);
 

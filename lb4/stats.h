@@ -8,6 +8,11 @@
 
 #include <stdint.h>
 
+/* Histogram buckets: upper bounds, the last one +Inf (stats.c). */
+#define STATS_ENDS		12	/* END_MAX of connlog.h */
+#define STATS_DURATION_BUCKETS	9	/* ms, per listener */
+#define STATS_CONNECT_BUCKETS	12	/* us, per server */
+
 enum stat_id {
 	STAT_CONNS_TOTAL = 0,	/* connections accepted or sent */
 	STAT_CONNS_ACTIVE,	/* gauge: opened minus closed */
@@ -15,9 +20,29 @@ enum stat_id {
 	STAT_BYTES_S2C,		/* server to client */
 	STAT_CONNECT_ERRORS,	/* refused or timed-out connects */
 	STAT_DENIED,		/* refused by allow/deny */
+	STAT_END_0,		/* + enum conn_end: connections ended so */
+	STAT_DURATION_0 = STAT_END_0 + STATS_ENDS,	/* + bucket */
+	STAT_DURATION_SUM_MS = STAT_DURATION_0 + STATS_DURATION_BUCKETS,
+	STAT_CONNECT_0,		/* + bucket: connect times */
+	STAT_CONNECT_SUM_US = STAT_CONNECT_0 + STATS_CONNECT_BUCKETS,
 	STAT_DOWN_RESETS,	/* reset by on_server_down = "reset" */
 	STAT_MAX
 };
+
+/* Upper bounds of the buckets, the last one UINT64_MAX (+Inf). */
+extern const uint64_t stats_duration_ms[STATS_DURATION_BUCKETS];
+extern const uint64_t stats_connect_us[STATS_CONNECT_BUCKETS];
+
+/* The bucket of <v> among <n> <bounds>. */
+static inline int
+stats_bucket(const uint64_t *bounds, int n, uint64_t v)
+{
+	int	i;
+
+	for (i = 0; i < n - 1 && v > bounds[i]; i++)
+		;
+	return i;
+}
 
 struct stats_slot {
 	uint64_t	v[STAT_MAX];

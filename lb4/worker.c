@@ -54,6 +54,7 @@ worker_init(struct worker *w, int id, struct runtime *rt)
 	timer_heap_init(&w->timers);
 	pipe_cache_init(&w->pipes, MAX_FREE_PIPES, PIPE_SIZE);
 	if ((w->scratch = malloc(WORKER_SCRATCH)) == NULL ||
+	    (w->log = connlog_ring_new()) == NULL ||
 	    (w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (w->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
 		log_warn("worker %d: cannot set up", id);
@@ -258,6 +259,8 @@ worker_join(struct worker *w)
 		free(b);
 	}
 	acceptor_free(&w->acceptor);
+	connlog_ring_free(w->log);
+	w->log = NULL;
 	free(w->scratch);
 	if (w->epfd != -1)
 		close(w->epfd);

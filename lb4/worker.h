@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "connlog.h"
 #include "listener.h"
 #include "pipe.h"
 #include "timer.h"
@@ -60,6 +61,7 @@ struct worker {
 	unsigned long	 seen_down_seq;	/* rt->down_seq acted on */
 	struct acceptor	 acceptor;	/* listener.c's */
 	struct conn_cache conns;	/* conn.c's */
+	struct connlog_ring *log;	/* connlog.c's: ended connections */
 	struct timer_heap timers;
 	struct pipe_cache pipes;
 	char		*scratch;	/* WORKER_SCRATCH bytes */

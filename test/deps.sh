@@ -9,7 +9,7 @@
 
 # Edit these lists, one Debian package name each.
 BUILD_PKGS="gcc make pkg-config libconfig-dev libsystemd-dev check libsubunit-dev"
-TEST_PKGS="python3 iproute2 curl nginx-light libnginx-mod-stream haproxy wrk valgrind keepalived
+TEST_PKGS="python3 iproute2 curl clang libclang-rt-14-dev nginx-light libnginx-mod-stream haproxy wrk valgrind keepalived
 	nftables postgresql prometheus procps psmisc libcap2-bin"
 PKG_PKGS="debhelper devscripts lintian rpm rpmlint debootstrap
 	systemd-container fakeroot"

@@ -400,7 +400,7 @@ check_lb4_log() {
 	assert_no_grep "lb4 log lines all carry a <3>/<4>/<6>/<7> prefix" \
 	    '^([^<=]|<[^3467]|=[^=]|$)' "$log"
 	assert_no_grep "no sanitizer or valgrind report in the lb4 log" \
-	    'AddressSanitizer|LeakSanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]' \
+	    'AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:|ERROR SUMMARY: [1-9]|definitely lost: [1-9]' \
 	    "$log"
 }
 

@@ -453,6 +453,7 @@ main(int argc, char **argv)
 	int lfd[MAX_LISTEN], nl = 0, i, one = 1, sig;
 	sigset_t set;
 	pthread_t t;
+	uint64_t total;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -547,8 +548,12 @@ main(int argc, char **argv)
 	}
 	while (sigwait(&set, &sig) != 0)
 		;
+	/* The accept thread may still be counting. */
+	pthread_mutex_lock(&out_lock);
+	total = nconns;
+	pthread_mutex_unlock(&out_lock);
 	out("exit on signal %d after %llu connections", sig,
-	    (unsigned long long)nconns);
+	    (unsigned long long)total);
 	if (pidfile != NULL)
 		unlink(pidfile);
 	_exit(0);

@@ -242,14 +242,25 @@ read_greeting(struct conn *c, uint8_t *buf)
 	return 0;
 }
 
-/* SIGUSR1: end --loop, or stop sending in stream mode. */
-static volatile sig_atomic_t	loop_stop;
+/*
+ * SIGUSR1: end --loop, or stop sending in stream mode.  The handler runs
+ * on the main thread and the connection threads read the flag, so it is
+ * an atomic (lock-free, hence async-signal-safe): a volatile sig_atomic_t
+ * only covers a handler and the thread it interrupted.
+ */
+static int	loop_stop;
 
 static void
 on_usr1(int sig)
 {
 	(void)sig;
-	loop_stop = 1;
+	__atomic_store_n(&loop_stop, 1, __ATOMIC_RELAXED);
+}
+
+static int
+stopped(void)
+{
+	return __atomic_load_n(&loop_stop, __ATOMIC_RELAXED);
 }
 
 /* The stream mode's connection: full duplex with poll(2). */
@@ -287,7 +298,7 @@ stream_main(void *arg)
 		int rev, wait;
 		short ev = 0;
 
-		if (loop_stop && run_mode_stream)
+		if (stopped() && run_mode_stream)
 			left = 0;
 		if (txoff == txlen && left > 0) {
 			txlen = left < BUFSZ ? (size_t)left : BUFSZ;
@@ -437,7 +448,7 @@ loop_main(void *arg)
 	int idx = *(int *)arg, interval = *((int *)arg + 1);
 	long n = 0;
 
-	while (!loop_stop && now_ms() < load.until && left_ms() > 0) {
+	while (!stopped() && now_ms() < load.until && left_ms() > 0) {
 		memset(&c, 0, sizeof(c));
 		/* Distinct data per connection: thread and round in the seed. */
 		c.idx = idx + 1000 * (int)(n++ % 1000000);
