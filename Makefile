@@ -42,8 +42,8 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages check-fuzz check-tsan fuzz fuzz-build deps deps-build \
-	demo bench deb rpm tools lint check-torture check-stress \
+	check-packages check-db check-fuzz check-tsan fuzz fuzz-build deps \
+	deps-build demo bench deb rpm tools lint check-torture check-stress \
 	stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
@@ -90,6 +90,7 @@ check: deps
 	$(MAKE) check-unit-user
 	$(MAKE) check-torture
 	$(MAKE) check-pair
+	$(MAKE) check-db
 	$(MAKE) check-packages
 	$(MAKE) check-fuzz
 
@@ -152,6 +153,10 @@ check-pair: all
 
 check-packages:
 	@test/packages/run.sh || [ $$? -eq 77 ]
+
+# lb4 in front of etcd + 3 Patroni nodes (issue 16); root, about 3 min.
+check-db: all
+	@test/db/t_patroni.sh || [ $$? -eq 77 ]
 
 bench: all tools
 	@test/bench/run.sh

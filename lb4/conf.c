@@ -62,6 +62,7 @@ struct conf_ctx {
 	int		 connect_timeout_ms;
 	int		 idle_timeout_ms;
 	int		 retries;
+	enum on_server_down on_server_down;
 };
 
 static const char *const conf_top_keys[] = {
@@ -73,22 +74,26 @@ static const char *const conf_global_keys[] = {
 	"splice", "log_connections", "log_format", NULL
 };
 static const char *const conf_defaults_keys[] = {
-	"connect_timeout_ms", "idle_timeout_ms", "retries", NULL
+	"connect_timeout_ms", "idle_timeout_ms", "retries", "on_server_down",
+	NULL
 };
 static const char *const conf_listener_keys[] = {
 	"name", "bind", "pool", "allow", "deny", "idle_timeout_ms", "log",
-	NULL
+	"tcp_keepalive", NULL
 };
 static const char *const conf_pool_keys[] = {
 	"name", "send_proxy", "connect_timeout_ms", "retries", "health",
-	"servers", "source", NULL
+	"servers", "source", "mode", "on_server_down", "tcp_keepalive", NULL
 };
 static const char *const conf_health_keys[] = {
 	"type", "interval_ms", "timeout_ms", "rise", "fall", "send", "expect",
 	"path", "status", "port", "command", NULL
 };
 static const char *const conf_server_keys[] = {
-	"address", "weight", "backup", "max_connections", NULL
+	"address", "weight", "backup", "max_connections", "health_port", NULL
+};
+static const char *const conf_keepalive_keys[] = {
+	"idle_s", "interval_s", "count", NULL
 };
 
 /* Enum names, indexed by value; NULL-terminated. */
@@ -100,6 +105,12 @@ static const char *const conf_health_types[] = {
 static const char *const conf_send_proxies[] = {
 	[SEND_PROXY_NONE] = "none", [SEND_PROXY_V1] = "v1",
 	[SEND_PROXY_V2] = "v2", NULL
+};
+static const char *const conf_pool_modes[] = {
+	[POOL_MODE_WRR] = "wrr", [POOL_MODE_SINGLE] = "single", NULL
+};
+static const char *const conf_on_downs[] = {
+	[ON_DOWN_KEEP] = "keep", [ON_DOWN_RESET] = "reset", NULL
 };
 
 /*
@@ -649,6 +660,40 @@ conf_global(struct conf_ctx *ctx, const config_setting_t *root)
 }
 
 static void
+conf_on_server_down(struct conf_ctx *ctx, const config_setting_t *g,
+    enum on_server_down *out)
+{
+	int	 v = (int)*out;
+
+	if (conf_enum(ctx, g, "on_server_down", conf_on_downs,
+	    "keep or reset", &v) == 1)
+		*out = (enum on_server_down)v;
+}
+
+/*
+ * The tcp_keepalive group of <g> (a listener or a pool) into <k>; absent
+ * leaves it off.  The kernel takes TCP_KEEPIDLE and TCP_KEEPINTVL up to
+ * 32767 s and TCP_KEEPCNT up to 127.
+ */
+static void
+conf_keepalive(struct conf_ctx *ctx, const config_setting_t *g,
+    struct conf_keepalive *k)
+{
+	const config_setting_t	*kg;
+
+	k->idle_s = k->interval_s = k->count = 0;
+	if ((kg = conf_group(ctx, g, "tcp_keepalive")) == NULL)
+		return;
+	k->idle_s = 60;
+	k->interval_s = 10;
+	k->count = 6;
+	conf_check_keys(ctx, kg, conf_keepalive_keys, "in tcp_keepalive");
+	conf_int(ctx, kg, "idle_s", 1, 32767, &k->idle_s);
+	conf_int(ctx, kg, "interval_s", 1, 32767, &k->interval_s);
+	conf_int(ctx, kg, "count", 1, 127, &k->count);
+}
+
+static void
 conf_defaults(struct conf_ctx *ctx, const config_setting_t *root)
 {
 	const config_setting_t	*g;
@@ -656,6 +701,7 @@ conf_defaults(struct conf_ctx *ctx, const config_setting_t *root)
 	ctx->connect_timeout_ms = 3000;
 	ctx->idle_timeout_ms = 600000;
 	ctx->retries = 2;
+	ctx->on_server_down = ON_DOWN_KEEP;
 	if ((g = conf_group(ctx, root, "defaults")) == NULL)
 		return;
 	conf_check_keys(ctx, g, conf_defaults_keys, "in defaults");
@@ -663,6 +709,7 @@ conf_defaults(struct conf_ctx *ctx, const config_setting_t *root)
 	    &ctx->connect_timeout_ms);
 	conf_int(ctx, g, "idle_timeout_ms", 1, INT_MAX, &ctx->idle_timeout_ms);
 	conf_int(ctx, g, "retries", 0, INT_MAX, &ctx->retries);
+	conf_on_server_down(ctx, g, &ctx->on_server_down);
 }
 
 /* The strings of a health check; they need checks beyond their type. */
@@ -758,6 +805,7 @@ conf_server(struct conf_ctx *ctx, const config_setting_t *g,
 	conf_bool(ctx, g, "backup", &sv->backup);
 	conf_int(ctx, g, "max_connections", 0, INT_MAX,
 	    &sv->max_connections);
+	conf_int(ctx, g, "health_port", 1, 65535, &sv->health_port);
 	if ((r = conf_str(ctx, g, "address", &v, &s)) == 0)
 		conf_error(ctx, g, "server needs an 'address'");
 	if (r != 1)
@@ -829,6 +877,12 @@ conf_servers(struct conf_ctx *ctx, const config_setting_t *pg,
 		}
 		addrs[p->nservers] = conf_server(ctx, g,
 		    &p->servers[p->nservers]);
+		/* A port for checks that do not run: a mistake, say so. */
+		if (p->servers[p->nservers].health_port != 0 &&
+		    p->health.type == HEALTH_NONE)
+			conf_error(ctx, config_setting_get_member(g,
+			    "health_port"), "health_port needs a health "
+			    "check in the pool");
 		if (addrs[p->nservers++] != NULL)
 			conf_server_dup(ctx, p, addrs);
 	}
@@ -942,11 +996,12 @@ static void
 conf_pool(struct conf_ctx *ctx, const config_setting_t *g,
     struct conf_pool *p)
 {
-	int	 send_proxy = SEND_PROXY_NONE;
+	int	 send_proxy = SEND_PROXY_NONE, mode = POOL_MODE_WRR;
 
 	p->line = (int)conf_line(ctx, g);
 	p->connect_timeout_ms = ctx->connect_timeout_ms;
 	p->retries = ctx->retries;
+	p->on_server_down = ctx->on_server_down;
 	conf_check_keys(ctx, g, conf_pool_keys, "in pool");
 	conf_name(ctx, g, "pool", &p->name);
 	conf_enum(ctx, g, "send_proxy", conf_send_proxies, "none, v1 or v2",
@@ -955,6 +1010,10 @@ conf_pool(struct conf_ctx *ctx, const config_setting_t *g,
 	conf_int(ctx, g, "connect_timeout_ms", 1, INT_MAX,
 	    &p->connect_timeout_ms);
 	conf_int(ctx, g, "retries", 0, INT_MAX, &p->retries);
+	conf_enum(ctx, g, "mode", conf_pool_modes, "wrr or single", &mode);
+	p->mode = (enum pool_mode)mode;
+	conf_on_server_down(ctx, g, &p->on_server_down);
+	conf_keepalive(ctx, g, &p->keepalive);
 	conf_health(ctx, g, &p->health);
 	conf_servers(ctx, g, p);
 	conf_sources(ctx, g, p);
@@ -1134,6 +1193,7 @@ conf_listener(struct conf_ctx *ctx, const config_setting_t *g,
 	conf_cidrs(ctx, g, "deny", &l->deny, &l->ndeny);
 	conf_int(ctx, g, "idle_timeout_ms", 1, INT_MAX, &l->idle_timeout_ms);
 	conf_bool(ctx, g, "log", &l->log);
+	conf_keepalive(ctx, g, &l->keepalive);
 }
 
 /* The listeners; pools must be read first, to resolve their names. */

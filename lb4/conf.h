@@ -26,6 +26,23 @@ enum send_proxy {
 	SEND_PROXY_V2 = 2,	/* binary header */
 };
 
+enum pool_mode {
+	POOL_MODE_WRR = 0,	/* smooth weighted round robin */
+	POOL_MODE_SINGLE = 1,	/* one server at a time, sticky (SPEC 5) */
+};
+
+enum on_server_down {
+	ON_DOWN_KEEP = 0,	/* established connections run on */
+	ON_DOWN_RESET = 1,	/* reset them when checks mark it down */
+};
+
+/* SO_KEEPALIVE settings; idle_s 0 = off (the kernel's default). */
+struct conf_keepalive {
+	int		idle_s;		/* TCP_KEEPIDLE, default 60 */
+	int		interval_s;	/* TCP_KEEPINTVL, default 10 */
+	int		count;		/* TCP_KEEPCNT, default 6 */
+};
+
 struct conf_health {
 	enum health_type type;
 	int		interval_ms;	/* default 2000 */
@@ -45,6 +62,7 @@ struct conf_server {
 	int		weight;		/* 1..1000, default 1 */
 	int		backup;		/* 0 or 1 */
 	int		max_connections; /* 0 = unlimited */
+	int		health_port;	/* 0 = the pool's health.port */
 	int		line;
 };
 
@@ -53,6 +71,9 @@ struct conf_pool {
 	enum send_proxy	send_proxy;
 	int		connect_timeout_ms;	/* from defaults unless set */
 	int		retries;		/* from defaults unless set */
+	enum pool_mode	mode;			/* default wrr */
+	enum on_server_down on_server_down;	/* from defaults unless set */
+	struct conf_keepalive keepalive;	/* toward the servers */
 	struct conf_health health;
 	struct conf_server *servers;
 	int		nservers;
@@ -69,6 +90,7 @@ struct conf_listener {
 	int		pool;		/* index into conf.pools */
 	int		idle_timeout_ms;	/* from defaults unless set */
 	int		log;		/* one line per connection */
+	struct conf_keepalive keepalive;	/* toward the clients */
 	struct cidr	*allow;		/* empty = everyone */
 	int		nallow;
 	struct cidr	*deny;

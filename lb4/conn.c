@@ -103,6 +103,7 @@ struct conn {
 	uint64_t	 deadline;	/* real expiry; timer.at may lag */
 	uint32_t	 queued;	/* socket queues at the last idle look */
 	uint64_t	 tried;		/* pool indexes tried (struct pick) */
+	unsigned	 down_gen;	/* server->down_gen when connected */
 	uint64_t	 started;	/* ms, accept */
 	uint64_t	 connect_at;	/* us, this attempt's connect() */
 	uint64_t	 bytes[2];	/* c2s, s2c: for the log */
@@ -123,6 +124,7 @@ struct conn {
 
 static void	conn_close(struct worker *, struct conn *, int, enum conn_end);
 static void	conn_connect(struct worker *, struct conn *, int);
+static void	set_keepalive(int, const struct conf_keepalive *);
 
 static uint64_t
 mono_us(void)
@@ -607,6 +609,28 @@ conn_reap(struct worker *w)
 }
 
 void
+conn_reset_downed(struct worker *w)
+{
+	struct conn	*c;
+	struct server	*s;
+	int		 i, j;
+
+	/* Rare (a server went down), so a walk over every slot is fine. */
+	for (i = 0; i < w->conns.nslabs; i++)
+		for (j = 0; j < SLAB_CONNS; j++) {
+			c = (struct conn *)w->conns.slabs[i] + j;
+			if (c->state != CONN_ESTABLISHED ||
+			    (s = c->server) == NULL ||
+			    LOAD(&s->on_down) != ON_DOWN_RESET ||
+			    __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE) ==
+			    c->down_gen)
+				continue;
+			stats_add(&s->stats[w->id], STAT_DOWN_RESETS, 1);
+			conn_close(w, c, 1, END_SERVER_DOWN);
+		}
+}
+
+void
 conn_close_all(struct worker *w)
 {
 	struct timer	*t;
@@ -848,6 +872,8 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	}
 	s = c->server = pick.server;
 	c->tried = pick.tried;
+	/* Before the connect: a mark-down from now on resets this conn. */
+	c->down_gen = __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE);
 	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
 	if (first)
@@ -860,6 +886,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 		return;
 	}
 	side_init(&c->backend, EV_SERVER, fd, c);
+	set_keepalive(fd, &c->route->server_ka);
 	c->tries++;
 	c->connect_at = mono_us();
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
@@ -873,6 +900,28 @@ conn_connect(struct worker *w, struct conn *c, int first)
 		return;
 	}
 	conn_arm(w, c, w->now + (uint64_t)c->route->connect_timeout_ms);
+}
+
+/*
+ * SO_KEEPALIVE with <k> on <fd> (tcp_keepalive): a peer that vanished
+ * without a reset (a crashed host, a firewall that drops) makes the socket
+ * fail with ETIMEDOUT after idle + interval x count seconds of silence,
+ * and the conn ends with a reset on both sides.  idle_s 0 leaves the
+ * socket as it is.
+ */
+static void
+set_keepalive(int fd, const struct conf_keepalive *k)
+{
+	if (k->idle_s == 0)
+		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &(int){1},
+	    sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &k->idle_s,
+	    sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &k->interval_s,
+	    sizeof(int));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &k->count,
+	    sizeof(int));
 }
 
 void
@@ -898,6 +947,7 @@ conn_start(struct worker *w, struct route *r, int fd,
 	route_pin(r, w->id, 1);
 	c->idle_timeout_ms = r->idle_timeout_ms;
 	c->send_proxy = (unsigned)r->send_proxy & 3;
+	set_keepalive(fd, &r->client_ka);
 	side_init(&c->client, EV_CLIENT, fd, c);
 	c->backend.fd = -1;
 	flow_init(&c->up, STAT_BYTES_C2S);

@@ -46,6 +46,13 @@ int		 conn_have_again(const struct worker *w);
 /* Returns the closed conns of this batch to the free list. */
 void		 conn_reap(struct worker *w);
 
+/*
+ * Resets (both sides) every established conn of the worker whose server's
+ * pool says on_server_down = "reset" and whose server checks marked down
+ * since the conn was connected.
+ */
+void		 conn_reset_downed(struct worker *w);
+
 /* Closes every conn of the worker (exit). */
 void		 conn_close_all(struct worker *w);
 

@@ -44,6 +44,7 @@
 #define SPREAD_MAX_MS	100	/* first checks spread over at most this */
 #define REAP_RETRY_MS	100	/* a killed command not reaped yet */
 #define POLL_MS		20	/* waitid() polling when pidfds fail */
+#define PROBE_WHAT	"server port"	/* reason prefix of a failed probe */
 
 extern char	**environ;
 
@@ -61,6 +62,8 @@ struct check {
 	struct server	*server;	/* NULL once dropped */
 	char		*name;		/* "POOL/ADDRESS", for logs */
 	struct conf_health cfg;		/* own copy of the pool's settings */
+	int		 port;		/* the server's health_port, else
+					   cfg.port; 0 = the server's */
 	struct handler	 h;		/* socket or pidfd; fd -1 when none */
 	struct handler	 out;		/* exec: its stdout+stderr pipe */
 	struct timer	 timer;		/* next start, or the deadline */
@@ -70,6 +73,10 @@ struct check {
 	int		 oks, fails;	/* consecutive results */
 	uint64_t	 nok, nfail;	/* every result */
 	uint64_t	 started;
+	uint64_t	 marked_at;	/* passive mark-down; 0 = none since
+					   it came up */
+	int		 probing;	/* connecting to the server's own port
+					   first (marked_at set) */
 	pid_t		 pid;
 	char		*req;		/* send-expect or http request */
 	size_t		 reqlen, reqoff;
@@ -93,6 +100,7 @@ static struct {
 	int		 polling;	/* some command has no pidfd */
 	int		 no_pidfd;	/* pidfd_open() is ENOSYS here */
 	int		 changed;
+	int		 resets;	/* a server of a reset pool went down */
 	/* health_prepare(): one spare per server of a checked pool, in
 	 * config order, for health_sync() to take from. */
 	struct check	**spares;
@@ -247,6 +255,16 @@ set_health(struct check *c, int up)
 {
 	STORE(&c->server->health, up ? SERVER_UP : SERVER_DOWN);
 	hc.changed = 1;
+	if (up)
+		return;
+	/*
+	 * on_server_down = "reset": a new generation tells each worker which
+	 * of its connections to reset (those that began under an older one);
+	 * the main loop wakes them (health_resets()).
+	 */
+	__atomic_add_fetch(&c->server->down_gen, 1, __ATOMIC_RELEASE);
+	if (LOAD(&c->server->on_down) == ON_DOWN_RESET)
+		hc.resets = 1;
 }
 
 /*
@@ -258,6 +276,16 @@ verdict(struct check *c, int ok)
 {
 	int	up = LOAD(&c->server->health) == SERVER_UP;
 
+	if (ok && c->marked_at != 0 && c->started <= c->marked_at) {
+		/*
+		 * Passed, but it began before the workers' connects failed:
+		 * it says nothing about the server since (health.h).
+		 */
+		c->nok++;
+		log_debug("server %s: check passed but began before the "
+		    "passive mark-down: not counted", c->name);
+		return;
+	}
 	if (ok) {
 		c->nok++;
 		c->oks++;
@@ -266,6 +294,7 @@ verdict(struct check *c, int ok)
 		    c->oks);
 		if (!up && (!c->spoken || c->oks >= c->cfg.rise)) {
 			set_health(c, 1);
+			c->marked_at = 0;
 			log_info("server %s is up", c->name);
 		}
 	} else {
@@ -315,6 +344,7 @@ finish(struct check *c, int ok)
 	close_fd(&c->out);
 	free_req(c);
 	c->phase = PHASE_IDLE;
+	c->probing = 0;
 	if (c->server != NULL)
 		verdict(c, ok);
 	next = c->started + (uint64_t)c->cfg.interval_ms;
@@ -347,13 +377,13 @@ target(const struct check *c, struct sockaddr_storage *ss, socklen_t *len)
 {
 	*ss = c->server->addr.ss;
 	*len = c->server->addr.len;
-	if (c->cfg.port != 0 && c->cfg.type != HEALTH_EXEC) {
+	if (c->port != 0 && c->cfg.type != HEALTH_EXEC && !c->probing) {
 		if (ss->ss_family == AF_INET)
 			((struct sockaddr_in *)ss)->sin_port =
-			    htons((uint16_t)c->cfg.port);
+			    htons((uint16_t)c->port);
 		else
 			((struct sockaddr_in6 *)ss)->sin6_port =
-			    htons((uint16_t)c->cfg.port);
+			    htons((uint16_t)c->port);
 	}
 	return 0;
 }
@@ -434,9 +464,24 @@ try_send(struct check *c)
 	want_reply(c);
 }
 
+static void	start_exec(struct check *);
+static void	start_socket(struct check *);
+
 static void
 connected(struct check *c)
 {
+	if (c->probing) {
+		/* The server's own port accepts: now the check proper. */
+		c->probing = 0;
+		close_fd(&c->h);
+		log_debug("server %s: its own port accepts connections again",
+		    c->name);
+		if (c->cfg.type == HEALTH_EXEC)
+			start_exec(c);
+		else
+			start_socket(c);
+		return;
+	}
 	switch (c->cfg.type) {
 	case HEALTH_SEND_EXPECT:
 	case HEALTH_HTTP:
@@ -596,7 +641,7 @@ start_socket(struct check *c)
 			    errno);
 			return;
 		}
-		errno_reason(c, NULL, errno);
+		errno_reason(c, c->probing ? PROBE_WHAT : NULL, errno);
 		finish(c, 0);
 		return;
 	}
@@ -614,7 +659,7 @@ on_connect_event(struct check *c)
 	if (getsockopt(c->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		errno_reason(c, NULL, err);
+		errno_reason(c, c->probing ? PROBE_WHAT : NULL, err);
 		finish(c, 0);
 		return;
 	}
@@ -626,7 +671,11 @@ on_connect_event(struct check *c)
 
 /* ------------------------------------------------------- exec checks */
 
-/* The environment of a command: ours plus LB4_SERVER_* and LB4_POOL. */
+/*
+ * The environment of a command: ours plus LB4_SERVER_*, LB4_POOL and, when
+ * the server or its pool sets a check port, LB4_HEALTH_PORT (e.g. the
+ * Patroni REST port of this node, for a check over HTTPS).
+ */
 static char **
 exec_env(const struct check *c, char **own)
 {
@@ -636,7 +685,7 @@ exec_env(const struct check *c, char **own)
 
 	for (n = 0; environ[n] != NULL; n++)
 		;
-	if ((env = calloc(n + 4, sizeof(*env))) == NULL)
+	if ((env = calloc(n + 5, sizeof(*env))) == NULL)
 		return NULL;
 	if (ss->ss_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
@@ -652,18 +701,25 @@ exec_env(const struct check *c, char **own)
 		own[1] = NULL;
 	if (asprintf(&own[2], "LB4_POOL=%s", c->server->pool_name) == -1)
 		own[2] = NULL;
-	if (own[0] == NULL || own[1] == NULL || own[2] == NULL) {
+	if (c->port != 0 && asprintf(&own[3], "LB4_HEALTH_PORT=%d",
+	    c->port) == -1)
+		own[3] = NULL;
+	if (own[0] == NULL || own[1] == NULL || own[2] == NULL ||
+	    (c->port != 0 && own[3] == NULL)) {
 		free(env);
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
 		if (strncmp(environ[i], "LB4_SERVER_ADDRESS=", 19) != 0 &&
 		    strncmp(environ[i], "LB4_SERVER_PORT=", 16) != 0 &&
-		    strncmp(environ[i], "LB4_POOL=", 9) != 0)
+		    strncmp(environ[i], "LB4_POOL=", 9) != 0 &&
+		    strncmp(environ[i], "LB4_HEALTH_PORT=", 16) != 0)
 			env[j++] = environ[i];
 	env[j++] = own[0];
 	env[j++] = own[1];
 	env[j++] = own[2];
+	if (own[3] != NULL)
+		env[j++] = own[3];
 	env[j] = NULL;
 	return env;
 }
@@ -680,7 +736,7 @@ spawn(struct check *c, int outfd)
 	posix_spawnattr_t	  attr;
 	posix_spawn_file_actions_t fa;
 	sigset_t		  none, def;
-	char			 *argv[2], *own[3] = { NULL, NULL, NULL };
+	char			 *argv[2], *own[4] = { NULL, NULL, NULL, NULL };
 	char			**env;
 	pid_t			  pid = -1;
 	int			  err;
@@ -721,6 +777,7 @@ out:
 	free(own[0]);
 	free(own[1]);
 	free(own[2]);
+	free(own[3]);
 	free(env);
 	return pid;
 }
@@ -914,7 +971,14 @@ start(struct check *c, uint64_t now)
 	c->started = now;
 	c->reason[0] = '\0';
 	arm(c, now + (uint64_t)c->cfg.timeout_ms);
-	if (c->cfg.type == HEALTH_EXEC)
+	/*
+	 * Marked down by the workers' failed connects: the check proper may
+	 * ask another port (a Patroni REST API that still says 200 while its
+	 * PostgreSQL shuts down), so the server's own port must accept a
+	 * connection first; only that disproves what the workers saw.
+	 */
+	c->probing = c->marked_at != 0;
+	if (c->cfg.type == HEALTH_EXEC && !c->probing)
 		start_exec(c);
 	else
 		start_socket(c);
@@ -1048,6 +1112,7 @@ check_attach(struct check *c, struct server *s, uint64_t now)
 	unsigned	spread;
 
 	c->server = s;
+	c->port = s->health_port != 0 ? s->health_port : c->cfg.port;
 	/* SPEC: the first check runs at once; many spread over some ms. */
 	spread = (unsigned)c->cfg.interval_ms / 4;
 	if (spread > SPREAD_MAX_MS)
@@ -1156,6 +1221,7 @@ sync_server(struct pool *pool, struct server *s, struct check *spare,
 	struct conf_health	 old;
 	struct addr		*sources;
 	int			 nsources;
+	int			 port;
 
 	if (pool->health.type == HEALTH_NONE) {
 		if (c == NULL)
@@ -1182,7 +1248,8 @@ sync_server(struct pool *pool, struct server *s, struct check *spare,
 	c->nsources = spare->nsources;
 	spare->sources = sources;
 	spare->nsources = nsources;
-	if (cfg_same(&c->cfg, &pool->health))
+	port = s->health_port != 0 ? s->health_port : pool->health.port;
+	if (cfg_same(&c->cfg, &pool->health) && c->port == port)
 		return 0;
 	/* New settings: restart the check, keep the state and counts.  The
 	 * spare, freed by the caller, takes the old settings with it. */
@@ -1190,6 +1257,7 @@ sync_server(struct pool *pool, struct server *s, struct check *spare,
 	old = c->cfg;
 	c->cfg = spare->cfg;
 	spare->cfg = old;
+	c->port = port;
 	c->oks = c->fails = 0;
 	arm(c, now);
 	return 0;
@@ -1298,6 +1366,7 @@ health_tick(uint64_t now)
 		c->oks = 0;
 		c->fails = 0;
 		c->spoken = 1;
+		c->marked_at = now;
 		log_warnx("server %s is down: %s", c->name, c->reason);
 	}
 	poll_children();
@@ -1334,6 +1403,15 @@ health_shutdown(void)
 	timer_heap_free(&hc.heap);
 	close_fd(&hc.tfd);
 	hc.armed_at = 0;
+}
+
+int
+health_resets(void)
+{
+	int	r = hc.resets;
+
+	hc.resets = 0;
+	return r;
 }
 
 int

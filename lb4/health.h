@@ -17,7 +17,16 @@
  * (pool_report); when that count reaches the pool's `fall`, health_tick()
  * takes the server down.  Only pools with an active check do this: without
  * one nothing could bring the server back, so passive counting needs an
- * active check.
+ * active check.  A server marked down passively comes back only after
+ * `rise` active checks that began after the mark passed, and each of them
+ * first connects to the server's own port (the check proper may ask
+ * another one): a Patroni REST API still answering 200 while its
+ * PostgreSQL shuts down cannot undo what the workers saw, so the two kinds
+ * of check do not take turns.  A server marked down passively comes back only after
+ * `rise` active checks that *began after the mark* passed: a check already
+ * running when the connects failed (a Patroni node still answering 200
+ * while its PostgreSQL shuts down) cannot undo the mark, so the two never
+ * take turns.
  *
  * Every state change is logged once: "server POOL/ADDRESS is down: REASON"
  * (warning) or "server POOL/ADDRESS is up" (info).
@@ -62,6 +71,18 @@ void		 health_tick(uint64_t now_ms);
 
 /* Stops every check, kills running commands, frees everything. */
 void		 health_shutdown(void);
+
+/*
+ * 1 when checks took down a server whose pool has on_server_down =
+ * "reset" since the last call (the workers must be woken), and clears it.
+ */
+int		 health_resets(void);
+
+/*
+ * 1 when checks took down a server whose pool has on_server_down =
+ * "reset" since the last call (the workers must be woken), and clears it.
+ */
+int		 health_resets(void);
 
 /* 1 when some server changed state since the last call, and clears it. */
 int		 health_changed(void);

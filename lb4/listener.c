@@ -85,6 +85,8 @@ route_new(struct listener *l, struct pool *pool,
 	r->retries = cp->retries;
 	r->send_proxy = (int)cp->send_proxy;
 	r->log = cl->log;
+	r->client_ka = cl->keepalive;
+	r->server_ka = cp->keepalive;
 	r->listener = l;
 	r->pool = pool;
 	l->refs++;

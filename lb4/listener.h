@@ -38,6 +38,8 @@ struct route {
 	int		 retries;
 	int		 send_proxy;	/* enum send_proxy */
 	int		 log;		/* a connlog record per connection */
+	struct conf_keepalive client_ka;	/* the listener's tcp_keepalive */
+	struct conf_keepalive server_ka;	/* the pool's */
 	struct route_pin *pins;		/* one per worker */
 	int		 npins;
 };

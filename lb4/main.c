@@ -28,6 +28,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "oneshot.h"
+#include "pool.h"
 #include "priv.h"
 #include "reload.h"
 #include "version.h"
@@ -320,10 +321,20 @@ static void
 on_tick(void)
 {
 	uint64_t	now = loop_now_ms();
+	int		i;
 
 	side_collect();
 	health_tick(now);
 	state_drain_log(&state);
+	if (health_resets()) {
+		/* on_server_down = "reset": each worker resets its conns to
+		 * servers whose down generation moved (conn_reset_downed). */
+		__atomic_add_fetch(&state.rt.down_seq, 1, __ATOMIC_RELEASE);
+		for (i = 0; i < state.nstarted; i++)
+			worker_wake(&state.workers[i]);
+	}
+	for (i = 0; i < state.npools; i++)
+		pool_tick(state.pools[i]);
 	state_collect(&state);
 	oneshot_tick(side.ctl);
 	oneshot_tick(side.metrics);

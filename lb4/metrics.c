@@ -225,6 +225,27 @@ v_errors(struct state *st, struct server *s)
 	return stats_sum(s->stats, st->nworkers + 1, STAT_CONNECT_ERRORS);
 }
 
+static unsigned long long
+v_down_resets(struct state *st, struct server *s)
+{
+	return stats_sum(s->stats, st->nworkers + 1, STAT_DOWN_RESETS);
+}
+
+static void
+pool_metrics(struct state *st, struct text *t)
+{
+	char	 pb[256];
+	int	 i;
+
+	family(t, "lb4_pool_servers_up", "gauge",
+	    "Servers of the pool that pass their checks (in mode single, "
+	    "more than 1 means two claim to be the one).");
+	for (i = 0; i < st->npools; i++)
+		text_printf(t, "lb4_pool_servers_up{pool=\"%s\"} %d\n",
+		    esc(st->pools[i]->name, pb, sizeof(pb)),
+		    LOAD(&st->pools[i]->servers_up));
+}
+
 static void
 server_family(struct state *st, struct text *t, const char *name,
     const char *type, const char *help, server_value fn)
@@ -317,6 +338,10 @@ metrics_render(struct state *st, struct text *t)
 	server_family(st, t, "lb4_connect_errors_total", "counter",
 	    "Connects to the server that were refused or timed out.",
 	    v_errors);
+	server_family(st, t, "lb4_server_down_resets_total", "counter",
+	    "Connections reset because checks marked the server down "
+	    "(on_server_down = \"reset\").", v_down_resets);
+	pool_metrics(st, t);
 	check_metrics(st, t);
 	local_metrics(st, t);
 	end_metrics(st, t);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "pool.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
@@ -214,6 +215,8 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 		u->next[i]->weight = cp->servers[i].weight;
 		u->next[i]->backup = cp->servers[i].backup;
 		u->next[i]->max_connections = cp->servers[i].max_connections;
+		u->next[i]->health_port = cp->servers[i].health_port;
+		STORE(&u->next[i]->on_down, (int)cp->on_server_down);
 		/* Passive counting only where an active check can bring the
 		 * server back up. */
 		STORE(&u->next[i]->passive_fall, cp->health.type ==
@@ -232,6 +235,12 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 	old_sources = pool->sources;
 	pool->sources = u->sources;
 	pool->nsources = cp->nsources;
+	pool->mode = (int)cp->mode;
+	/* A reload keeps the current server while it is still listed (its
+	 * usability is judged at the next pick, as always). */
+	if (pool->current != NULL &&
+	    find_by_addr(u->next, u->n, &pool->current->addr) != pool->current)
+		pool->current = pool->logged = NULL;
 	pthread_mutex_unlock(&pool->lock);
 
 	pool->health = cp->health;
@@ -301,13 +310,59 @@ next_source(struct pool *pool, struct server *s, struct sockaddr_storage *ss,
 	}
 }
 
+/* mode single: usable means it may be current; max_connections aside. */
+static int
+server_usable(const struct server *s)
+{
+	return LOAD(&s->health) == SERVER_UP &&
+	    LOAD(&s->admin) == SERVER_ENABLED;
+}
+
+/*
+ * mode single, under the lock: the index of the server for a new
+ * connection (see pool_pick() in pool.h), updating pool->current; -1 when
+ * none is usable or the current one is full.
+ */
+static int
+pick_single(struct pool *pool)
+{
+	struct server	*s;
+	int		 i, cur = -1, first = -1, cur_backup = 0;
+	int		 first_backup = 0, max;
+
+	for (i = 0; i < pool->nservers; i++) {
+		s = pool->servers[i];
+		if (!server_usable(s))
+			continue;
+		if (pool->current != NULL && s == pool->current) {
+			cur = i;
+			cur_backup = s->backup;
+		}
+		if (first == -1 || (first_backup && !s->backup)) {
+			first = i;
+			first_backup = s->backup;
+		}
+	}
+	/* The current one stays, unless it is a backup and a primary is back. */
+	i = cur != -1 && (!cur_backup || first_backup) ? cur : first;
+	if (i == -1) {
+		pool->current = NULL;
+		return -1;
+	}
+	s = pool->current = pool->servers[i];
+	max = s->max_connections;
+	return max != 0 && LOAD(&s->active) >= max ? -1 : i;
+}
+
 int
 pool_pick(struct pool *pool, struct pick *out)
 {
 	int	i = -1;
 
 	pthread_mutex_lock(&pool->lock);
-	if (mark_eligible(pool, 0, out->tried) > 0 ||
+	if (pool->mode == POOL_MODE_SINGLE)
+		i = pick_single(pool);
+	else if (mark_eligible(pool, 0, out->tried) > 0 ||
 	    mark_eligible(pool, 1, out->tried) > 0)
 		i = swrr_pick(pool->peers, pool->eligible, pool->nservers);
 	if (i != -1) {
@@ -360,6 +415,38 @@ pool_can_serve(struct pool *pool)
 		ok = server_available(pool->servers[i]);
 	pthread_mutex_unlock(&pool->lock);
 	return ok;
+}
+
+void
+pool_tick(struct pool *pool)
+{
+	struct server	*cur;
+	int		 i, up = 0, was = LOAD(&pool->servers_up);
+
+	pthread_mutex_lock(&pool->lock);
+	for (i = 0; i < pool->nservers; i++)
+		up += LOAD(&pool->servers[i]->health) == SERVER_UP;
+	if (pool->mode == POOL_MODE_SINGLE && (pool->current == NULL ||
+	    !server_usable(pool->current)))
+		(void)pick_single(pool);	/* as the next pick would */
+	cur = pool->mode == POOL_MODE_SINGLE ? pool->current : NULL;
+	pthread_mutex_unlock(&pool->lock);
+	STORE(&pool->servers_up, up);
+	if (pool->mode != POOL_MODE_SINGLE)
+		return;
+	if (cur != pool->logged) {
+		if (cur != NULL)
+			log_info("pool %s: new connections go to %s (mode "
+			    "single)", pool->name, cur->addr.text);
+		else
+			log_warnx("pool %s: no server can take new "
+			    "connections (mode single)", pool->name);
+		pool->logged = cur;
+	}
+	if (up > 1 && up != was)
+		log_warnx("pool %s: %d servers pass their checks; mode single "
+		    "keeps new connections on %s", pool->name, up,
+		    cur != NULL ? cur->addr.text : "none");
 }
 
 struct server *

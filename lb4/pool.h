@@ -45,9 +45,13 @@ struct server {
 	int		 admin;		/* atomic: enum server_admin */
 	int		 passive_fails;	/* atomic: consecutive connect errors */
 	int		 passive_fall;	/* atomic: the pool's fall, 0 = unchecked */
+	int		 on_down;	/* atomic: enum on_server_down */
+	unsigned	 down_gen;	/* atomic: bumped when checks mark it
+					   down (conns to reset compare it) */
 	struct stats_slot *stats;	/* one slot per worker */
 	/* Main thread only. */
 	void		*check;		/* health.c's state */
+	int		 health_port;	/* 0 = the pool's health.port */
 };
 
 struct pool {
@@ -60,9 +64,14 @@ struct pool {
 	int		 nservers;
 	struct addr	*sources;	/* source = [ ... ], port 0 */
 	int		 nsources;
+	int		 mode;		/* enum pool_mode */
+	struct server	*current;	/* mode single: the server new
+					   connections go to; NULL = none */
 	/* Main thread only. */
 	struct conf_health health;
 	int		 refs;		/* the config, and routes naming it */
+	int		 servers_up;	/* atomic: passing their checks */
+	struct server	*logged;	/* mode single: current, as last logged */
 };
 
 /* What a pick hands the connection. */
@@ -116,7 +125,12 @@ void		 server_free(struct server *s);
 /*
  * Picks a server for a new connection: primaries by SWRR among those up,
  * enabled and below max_connections; backups the same way only when no
- * primary can take it.  The server's active count is taken; give it back
+ * primary can take it.  In mode single: the current server while it is
+ * usable (up and enabled), else the first usable primary in file order,
+ * else the first usable backup; a current backup gives way to a usable
+ * primary; a current server at max_connections refuses (no spill), and
+ * out->tried is not consulted (a retry goes to the same server: another
+ * one may be a second "primary").  The server's active count is taken; give it back
  * with pool_release().  Servers whose index bit is set in out->tried were
  * already tried for this connection and are skipped, as nginx does, so a
  * retry goes to another server (indexes past 63 are never skipped).
@@ -151,6 +165,13 @@ int		 pool_report(struct server *s, int ok);
 
 /* 1 when some server of <pool> could take a connection now. */
 int		 pool_can_serve(struct pool *pool);
+
+/*
+ * Main thread, after health changes: counts the servers of <pool> that
+ * pass their checks (lb4_pool_servers_up) and, in mode single, logs when
+ * more than one does and when new connections move to another server.
+ */
+void		 pool_tick(struct pool *pool);
 
 /* Finds a server of <pool> by its address text; NULL when none. */
 struct server	*pool_find_server(struct pool *pool, const char *addr);

@@ -25,6 +25,7 @@ enum stat_id {
 	STAT_DURATION_SUM_MS = STAT_DURATION_0 + STATS_DURATION_BUCKETS,
 	STAT_CONNECT_0,		/* + bucket: connect times */
 	STAT_CONNECT_SUM_US = STAT_CONNECT_0 + STATS_CONNECT_BUCKETS,
+	STAT_DOWN_RESETS,	/* reset by on_server_down = "reset" */
 	STAT_MAX
 };
 

@@ -160,6 +160,14 @@ dispatch(struct worker *w, struct epoll_event *ev)
 		if (read(w->wakefd, &drain, sizeof(drain)) == -1) {
 			/* EAGAIN: another wake drained it first. */
 		}
+		/* on_server_down = "reset": health.c moved a server's down
+		 * generation; reset our conns that began before it. */
+		if (__atomic_load_n(&w->rt->down_seq, __ATOMIC_ACQUIRE) !=
+		    w->seen_down_seq) {
+			w->seen_down_seq = __atomic_load_n(&w->rt->down_seq,
+			    __ATOMIC_ACQUIRE);
+			conn_reset_downed(w);
+		}
 		break;
 	case EV_LISTEN:
 		acceptor_run(w, ev->data.ptr);

@@ -36,6 +36,8 @@ struct runtime {
 	long		 conns;		/* client connections open, all workers */
 	struct lsock_set *lsocks;
 	unsigned long	 epoch;		/* bumped when lsocks or stopping change */
+	unsigned long	 down_seq;	/* bumped when checks took down a server
+					   of an on_server_down reset pool */
 	int		 main_wakefd;	/* eventfd: a worker has news for main */
 	int		 stopping;	/* 1: accept nothing more */
 	int		 exiting;	/* 1: close everything and return */
@@ -56,6 +58,7 @@ struct worker {
 	uint64_t	 now;		/* ms, refreshed once per loop */
 	unsigned long	 quiescent;	/* atomic: see worker_quiescent_epoch */
 	unsigned long	 synced;	/* epoch the acceptor was synced to */
+	unsigned long	 seen_down_seq;	/* rt->down_seq acted on */
 	struct acceptor	 acceptor;	/* listener.c's */
 	struct conn_cache conns;	/* conn.c's */
 	struct connlog_ring *log;	/* connlog.c's: ended connections */

@@ -73,7 +73,8 @@ assert_eq "counters survive reloads" 20 \
 for f in lb4_connections_total lb4_connections_active lb4_bytes_total \
     lb4_connect_errors_total lb4_server_up lb4_server_connections_active \
     lb4_health_checks_total lb4_reloads_total lb4_config_last_reload_success \
-    lb4_connections_denied_total; do
+    lb4_connections_denied_total lb4_pool_servers_up \
+    lb4_server_down_resets_total; do
 	assert_grep "# HELP $f" "^# HELP $f " "$T/m.txt"
 	assert_grep "# TYPE $f" "^# TYPE $f (counter|gauge)$" "$T/m.txt"
 done

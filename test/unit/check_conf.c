@@ -52,6 +52,7 @@ static const char *const bad_confs[] = {
 	"send-expect-empty",
 	"send-expect-no-expect",
 	"sources",
+	"single-keys",
 	"syntax-duplicate-setting",
 	"syntax-error",
 	"timeouts",
@@ -392,6 +393,31 @@ check_sources(struct conf *c)
 	ck_assert_ptr_null(c->pools[1].sources);
 }
 
+static void
+check_single(struct conf *c)
+{
+	struct conf_pool	*w = &c->pools[0], *r = &c->pools[1];
+
+	ck_assert_int_eq(c->listeners[0].keepalive.idle_s, 30);
+	ck_assert_int_eq(c->listeners[0].keepalive.interval_s, 10);
+	ck_assert_int_eq(c->listeners[0].keepalive.count, 6);
+	ck_assert_int_eq(c->listeners[1].keepalive.idle_s, 0);
+	ck_assert_int_eq(w->mode, POOL_MODE_SINGLE);
+	ck_assert_int_eq(w->on_server_down, ON_DOWN_RESET);
+	ck_assert_int_eq(w->keepalive.idle_s, 5);
+	ck_assert_int_eq(w->keepalive.interval_s, 2);
+	ck_assert_int_eq(w->keepalive.count, 3);
+	ck_assert_int_eq(w->health.port, 8008);
+	ck_assert_int_eq(w->servers[0].health_port, 8009);
+	ck_assert_int_eq(w->servers[1].health_port, 0);
+	ck_assert_int_eq(w->servers[2].health_port, 65535);
+	ck_assert_int_eq(w->servers[2].backup, 1);
+	ck_assert_int_eq(r->mode, POOL_MODE_WRR);
+	ck_assert_int_eq(r->on_server_down, ON_DOWN_KEEP);
+	ck_assert_int_eq(r->keepalive.idle_s, 0);
+	ck_assert_int_eq(r->servers[0].health_port, 8010);
+}
+
 static const struct {
 	const char	*name;
 	void		(*check)(struct conf *);
@@ -403,6 +429,7 @@ static const struct {
 	{ "defaults", check_defaults },
 	{ "tricky", check_tricky },
 	{ "sources", check_sources },
+	{ "single", check_single },
 };
 
 START_TEST(test_good)
@@ -411,6 +438,35 @@ START_TEST(test_good)
 
 	good_confs[_i].check(conf);
 	conf_free(conf);
+}
+END_TEST
+
+/* The shipped examples are valid, and the Patroni one says what it means. */
+START_TEST(test_examples)
+{
+	static const char *const paths[] = { "etc/lb4.conf",
+	    "etc/lb4-pair.conf", "etc/lb4-patroni.conf" };
+	struct conf	*c;
+	char		*errors = NULL;
+	size_t		 i;
+
+	for (i = 0; i < nitems(paths); i++) {
+		c = conf_load(paths[i], &errors);
+		ck_assert_msg(c != NULL, "%s:\n%s", paths[i], errors);
+		if (i == 2) {
+			ck_assert_int_eq(c->pools[0].mode, POOL_MODE_SINGLE);
+			ck_assert_int_eq(c->pools[0].on_server_down,
+			    ON_DOWN_RESET);
+			ck_assert_str_eq(c->pools[0].health.path, "/primary");
+			ck_assert_str_eq(c->pools[1].health.path, "/replica");
+			ck_assert_int_eq(c->pools[1].mode, POOL_MODE_WRR);
+			ck_assert_int_eq(c->pools[1].on_server_down,
+			    ON_DOWN_RESET);
+			ck_assert_int_eq(c->pools[0].keepalive.idle_s, 60);
+			ck_assert_int_eq(c->listeners[0].keepalive.count, 6);
+		}
+		conf_free(c);
+	}
 }
 END_TEST
 
@@ -500,6 +556,26 @@ static const struct {
 	{ IN_POOL, "retries = 0;", NULL },
 	{ IN_POOL, "retries = -1;", "retries must not be negative" },
 	{ IN_POOL, "send_proxy = \"v1\";", NULL },
+	{ IN_POOL, "mode = \"single\";", NULL },
+	{ IN_POOL, "mode = \"wrr\";", NULL },
+	{ IN_POOL, "mode = \"Single\";",
+	    "unknown mode 'Single' (wrr or single)" },
+	{ IN_POOL, "on_server_down = \"reset\";", NULL },
+	{ IN_POOL, "on_server_down = 1;", "'on_server_down' must be a string" },
+	{ IN_DEFAULTS, "on_server_down = \"keep\";", NULL },
+	{ IN_DEFAULTS, "on_server_down = \"\";",
+	    "unknown on_server_down '' (keep or reset)" },
+	{ IN_POOL, "tcp_keepalive = { };", NULL },
+	{ IN_POOL, "tcp_keepalive = { idle_s = 32767; interval_s = 1; "
+	    "count = 127; };", NULL },
+	{ IN_POOL, "tcp_keepalive = { count = 0; };",
+	    "count must be between 1 and 127" },
+	{ IN_LISTENER, "tcp_keepalive = { idle_s = 1; interval_s = 32767; "
+	    "count = 1; };", NULL },
+	{ IN_LISTENER, "tcp_keepalive = { idle_s = 32768; };",
+	    "idle_s must be between 1 and 32767" },
+	{ IN_LISTENER, "tcp_keepalive = [ 1 ];",
+	    "'tcp_keepalive' must be a group" },
 	{ IN_POOL, "send_proxy = \"\";",
 	    "unknown send_proxy '' (none, v1 or v2)" },
 	{ IN_HEALTH, "status = 100;", NULL },
@@ -532,6 +608,12 @@ static const struct {
 	{ IN_SERVER, "max_connections = -1;",
 	    "max_connections must not be negative" },
 	{ IN_SERVER, "backup = true;", NULL },
+	{ IN_SERVER, "health_port = 1;", NULL },
+	{ IN_SERVER, "health_port = 65535;", NULL },
+	{ IN_SERVER, "health_port = 0;",
+	    "health_port must be between 1 and 65535" },
+	{ IN_SERVER, "health_port = 65536;",
+	    "health_port must be between 1 and 65535" },
 	{ IN_SERVER, "backup = \"true\";", "'backup' must be a boolean" },
 };
 
@@ -578,6 +660,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, nitems(bad_confs));
 	tcase_add_test(tc, test_bad_all_listed);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_examples);
 	tcase_add_test(tc, test_free_null);
 	suite_add_tcase(s, tc);
 

@@ -354,6 +354,40 @@ START_TEST(test_pool_sources_in_turn)
 }
 END_TEST
 
+/* mode single: one server at a time, the first usable, and it sticks. */
+START_TEST(test_single_sticky)
+{
+	int		 w[] = { 1, 5, 1 };
+	struct pool	*p = make_pool(w, NULL, NULL, 3);
+	char		 got[32];
+
+	p->mode = POOL_MODE_SINGLE;
+	picks(p, 4, got);
+	ck_assert_str_eq(got, "aaaa");
+	p->servers[0]->health = SERVER_DOWN;
+	picks(p, 3, got);
+	ck_assert_str_eq(got, "bbb");
+	/* a passes its checks again: b stays (a second "primary"). */
+	p->servers[0]->health = SERVER_UP;
+	picks(p, 3, got);
+	ck_assert_str_eq(got, "bbb");
+	/* b drained by the operator: the first usable in file order. */
+	p->servers[1]->admin = SERVER_DRAINING;
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "aa");
+	p->servers[1]->admin = SERVER_ENABLED;
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "aa");
+	p->servers[0]->health = SERVER_DOWN;
+	p->servers[1]->health = SERVER_DOWN;
+	p->servers[2]->health = SERVER_DOWN;
+	picks(p, 1, got);
+	ck_assert_str_eq(got, "-");
+	ck_assert_ptr_null(p->current);
+	pool_unref(p);
+}
+END_TEST
+
 /*
  * Each server takes the sources in its own turn: with two servers picked
  * in alternation and two sources, a single turn for the pool would pair
@@ -395,6 +429,91 @@ START_TEST(test_pool_sources_per_server)
 		pool_release(pk.server);
 	}
 	ck_assert_str_eq(got, "a1 b1 a2 b2 ");
+	pool_unref(p);
+}
+END_TEST
+
+START_TEST(test_single_backup)
+{
+	int		 w[] = { 1, 1, 1 }, b[] = { 1, 0, 1 };
+	struct pool	*p = make_pool(w, b, NULL, 3);
+	char		 got[32];
+
+	p->mode = POOL_MODE_SINGLE;
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "bb");
+	p->servers[1]->health = SERVER_DOWN;
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "aa");
+	/* A backup gives way to a primary, as in other pools. */
+	p->servers[1]->health = SERVER_UP;
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "bb");
+	pool_unref(p);
+}
+END_TEST
+
+START_TEST(test_single_no_spill)
+{
+	int		 w[] = { 1, 1 }, m[] = { 1, 0 };
+	struct pool	*p = make_pool(w, NULL, m, 2);
+	struct pick	 first = { 0 }, next = { 0 };
+
+	p->mode = POOL_MODE_SINGLE;
+	ck_assert_int_eq(pool_pick(p, &first), 0);
+	ck_assert_ptr_eq(first.server, p->servers[0]);
+	/* a is full: refused, never spilled to b. */
+	ck_assert_int_eq(pool_pick(p, &next), -1);
+	/* A retry (a already tried) still goes to a, not to another. */
+	pool_release(first.server);
+	next.tried = 1;
+	ck_assert_int_eq(pool_pick(p, &next), 0);
+	ck_assert_ptr_eq(next.server, p->servers[0]);
+	pool_release(next.server);
+	pool_unref(p);
+}
+END_TEST
+
+/* A reload keeps the current server while it is still listed. */
+START_TEST(test_single_reload_keeps_current)
+{
+	int			 w[] = { 1, 1, 1 };
+	struct pool		*p = make_pool(w, NULL, NULL, 3);
+	struct server		*gone[3] = { NULL };
+	struct pool_update	*u;
+	struct conf_server	 servers[3];
+	struct conf_pool	 cp;
+	char			 got[32];
+	int			 i;
+
+	p->mode = POOL_MODE_SINGLE;
+	p->servers[0]->health = SERVER_DOWN;
+	picks(p, 1, got);
+	ck_assert_str_eq(got, "b");
+	p->servers[0]->health = SERVER_UP;
+	memset(&cp, 0, sizeof(cp));
+	memset(servers, 0, sizeof(servers));
+	for (i = 0; i < 3; i++) {
+		servers[i].addr = p->servers[i]->addr;
+		servers[i].weight = 1;
+	}
+	cp.name = (char *)"web";
+	cp.mode = POOL_MODE_SINGLE;
+	cp.servers = servers;
+	cp.nservers = 3;
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	pool_commit(p, u, gone);
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "bb");
+	/* b leaves the file: the first usable one takes over. */
+	servers[1] = servers[2];
+	cp.nservers = 2;
+	ck_assert_ptr_nonnull(u = pool_prepare(p, &cp, 1));
+	ck_assert_int_eq(pool_update_ngone(u), 1);
+	pool_commit(p, u, gone);
+	picks(p, 2, got);
+	ck_assert_str_eq(got, "aa");
+	server_free(gone[0]);
 	pool_unref(p);
 }
 END_TEST
@@ -442,6 +561,10 @@ pool_suite(void)
 	tcase_add_test(core, test_pool_sources_in_turn);
 	tcase_add_test(core, test_pool_sources_per_server);
 	tcase_add_test(limits, test_pool_check_sources);
+	tcase_add_test(core, test_single_sticky);
+	tcase_add_test(core, test_single_backup);
+	tcase_add_test(core, test_single_reload_keeps_current);
+	tcase_add_test(limits, test_single_no_spill);
 	tcase_add_test(limits, test_swrr_none_eligible);
 	tcase_add_test(limits, test_pool_max_connections);
 	tcase_add_test(limits, test_pool_retry_skips_tried);
