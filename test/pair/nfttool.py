@@ -90,7 +90,7 @@ def slowsend(addr, port, nbytes):
     ls.bind((addr, port))
     ls.listen(1)
     ready()
-    ls.settimeout(30)
+    ls.settimeout(60)
     c, _ = ls.accept()
     c.settimeout(30)
     sent = 0
@@ -104,9 +104,17 @@ def slowsend(addr, port, nbytes):
 
 
 def recv(addr, port, nbytes, secs):
-    s = socket.socket(fam(addr), socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect((addr, port))
+    # Retried: on a loaded machine the first ARP or neighbour discovery
+    # can fail (EHOSTUNREACH) before the path is up.
+    for _ in range(30):
+        s = socket.socket(fam(addr), socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect((addr, port))
+            break
+        except OSError:
+            s.close()
+            time.sleep(0.5)
     end = time.time() + secs
     got = 0
     while got < nbytes and time.time() < end:
