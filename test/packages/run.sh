@@ -267,7 +267,7 @@ else
 		fail "rpm: systemd scriptlets missing ($W/rpm.scripts)"
 	fi
 	# Upgrades never restart lb4 (issue 14): no mark-restart/try-restart.
-	if grep -E 'restart' "$W/rpm.scripts"; then
+	if grep -v '^[[:space:]]*#' "$W/rpm.scripts" | grep -E 'restart'; then
 		fail "rpm: a scriptlet restarts lb4 on upgrade ($W/rpm.scripts)"
 	else
 		pass "rpm: no scriptlet restarts lb4 on upgrade"
@@ -411,7 +411,7 @@ stop_only_on_remove() {
 	grep -B3 'deb-systemd-invoke stop' "$W/ctrl/prerm" | grep -q '"$1" = remove'
 }
 check "prerm stops lb4 on removal only, not on upgrade" stop_only_on_remove
-tmpfiles_in_postinst() { grep -q 'systemd-tmpfiles --create' "$W/ctrl/postinst"; }
+tmpfiles_in_postinst() { grep -q 'systemd-tmpfiles .*--create lb4.conf' "$W/ctrl/postinst"; }
 check "postinst runs systemd-tmpfiles --create (/run/lb4 before the next boot)" \
     tmpfiles_in_postinst
 is_system_user() {
