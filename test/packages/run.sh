@@ -400,7 +400,8 @@ check "/etc/lb4/vrrp.d exists (site hooks)" test -d "$R/etc/lb4/vrrp.d"
 rm -rf "$W/ctrl" && dpkg-deb -e "$DEB" "$W/ctrl"
 no_start_in_postinst() {
 	cat "$W/ctrl/postinst"
-	! grep -E 'deb-systemd-invoke .*(start|restart)' "$W/ctrl/postinst" &&
+	# Any deb-systemd-invoke there starts or restarts ($_dh_action).
+	! grep -q 'deb-systemd-invoke' "$W/ctrl/postinst" &&
 	grep -q 'deb-systemd-helper .*enable' "$W/ctrl/postinst"
 }
 check "postinst enables lb4.service and never starts or restarts it" no_start_in_postinst
@@ -408,7 +409,7 @@ stop_only_on_remove() {
 	cat "$W/ctrl/prerm"
 	grep -q 'deb-systemd-invoke stop' "$W/ctrl/prerm" &&
 	! grep -B3 'deb-systemd-invoke stop' "$W/ctrl/prerm" | grep -q upgrade &&
-	grep -B3 'deb-systemd-invoke stop' "$W/ctrl/prerm" | grep -q '"$1" = remove'
+	grep -B3 'deb-systemd-invoke stop' "$W/ctrl/prerm" | grep -q '"$1" = "\{0,1\}remove'
 }
 check "prerm stops lb4 on removal only, not on upgrade" stop_only_on_remove
 tmpfiles_in_postinst() { grep -q 'systemd-tmpfiles .*--create lb4.conf' "$W/ctrl/postinst"; }
@@ -681,6 +682,9 @@ if [ $BOOTED = 1 ]; then
 	    same_process "$pid"
 	cp "$W/lb4.conf.good" "$R/etc/lb4/lb4.conf"
 	in_ct systemctl stop lb4busy.socket >> "$LOG" 2>&1
+	rm -f "$R/etc/systemd/system/lb4busy.socket" \
+	    "$R/etc/systemd/system/lb4busy.service"
+	in_ct systemctl daemon-reload >> "$LOG" 2>&1
 	check "systemctl reload works again with the good config" \
 	    in_ct systemctl reload lb4
 
