@@ -235,13 +235,43 @@ do_reload(ctl_reload_fn reload, struct text *r)
 		    "configuration is still in force\n");
 }
 
+/*
+ * 1 when <w> (the first word) names a command that changes lb4's state.
+ * Who may connect is the socket's mode and group (0660, group lb4), so
+ * keepalived's script user (lb4-vrrp, in group lb4) can ask for health;
+ * changing state is for lb4's own uid and root alone, so that a script
+ * user, or any other member of the group, cannot drain or reload lb4.
+ */
+static int
+changes_state(enum ctl_verb v)
+{
+	return v == CTL_ENABLE || v == CTL_DISABLE || v == CTL_DRAIN ||
+	    v == CTL_SET_WEIGHT || v == CTL_RELOAD;
+}
+
 void
-ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
-    struct text *r)
+ctl_execute(struct state *st, ctl_reload_fn reload, uid_t peer,
+    const char *line, struct text *r)
 {
 	struct ctl_cmd	 cmd;
+	char		 word[16] = "";
 
 	ctl_parse(line, &cmd);
+	if (changes_state(cmd.verb) && peer != 0 && peer != geteuid()) {
+		(void)sscanf(line, "%15s", word);
+		if (peer == (uid_t)-1)
+			text_printf(r, "error: permission denied: '%s' "
+			    "changes lb4's state; the client's uid is "
+			    "unknown\n", word);
+		else
+			text_printf(r, "error: permission denied: '%s' "
+			    "changes lb4's state and is accepted only from "
+			    "uid %u (lb4's own) or root, not uid %u\n", word,
+			    (unsigned)geteuid(), (unsigned)peer);
+		log_info("control socket: refused '%s' from uid %ld", word,
+		    peer == (uid_t)-1 ? -1L : (long)peer);
+		return;
+	}
 	switch (cmd.verb) {
 	case CTL_SHOW_SERVERS:
 		show_servers(st, r);
@@ -277,11 +307,11 @@ ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
 }
 
 static void
-on_request(void *arg, const char *request, struct text *reply)
+on_request(void *arg, uid_t peer_uid, const char *request, struct text *reply)
 {
 	struct ctl	*c = arg;
 
-	ctl_execute(c->st, c->reload, request, reply);
+	ctl_execute(c->st, c->reload, peer_uid, request, reply);
 }
 
 /* 1 when something accepts connections on <sun> (a live lb4). */

@@ -6,6 +6,8 @@
 #ifndef LB4_CTL_H
 #define LB4_CTL_H
 
+#include <sys/types.h>
+
 #include "text.h"
 
 struct state;
@@ -48,8 +50,13 @@ struct ctl_cmd {
  */
 int		 ctl_parse(const char *line, struct ctl_cmd *cmd);
 
-/* Executes one command line against <st> into <reply>. */
+/*
+ * Executes one command line from a client of uid <peer> against <st> into
+ * <reply>.  Commands that change state (enable, disable, drain, set weight,
+ * reload) are refused unless <peer> is root or lb4's own effective uid;
+ * health and show are for anyone who can connect.
+ */
 void		 ctl_execute(struct state *st, ctl_reload_fn reload,
-		    const char *line, struct text *reply);
+		    uid_t peer, const char *line, struct text *reply);
 
 #endif
