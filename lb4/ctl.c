@@ -185,15 +185,43 @@ do_reload(ctl_reload_fn reload, struct text *r)
 		    "configuration is still in force\n");
 }
 
+/*
+ * 1 when <w> (the first word) names a command that changes lb4's state.
+ * Who may connect is the socket's mode and group (0660, group lb4), so
+ * keepalived's script user (lb4-vrrp, in group lb4) can ask for health;
+ * changing state is for lb4's own uid and root alone, so that a script
+ * user, or any other member of the group, cannot drain or reload lb4.
+ */
+static int
+changes_state(const char *w)
+{
+	return !strcmp(w, "enable") || !strcmp(w, "disable") ||
+	    !strcmp(w, "drain") || !strcmp(w, "set") || !strcmp(w, "reload");
+}
+
 void
-ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
-    struct text *r)
+ctl_execute(struct state *st, ctl_reload_fn reload, uid_t peer,
+    const char *line, struct text *r)
 {
 	char	 copy[1024], *w[MAX_WORDS];
 	int	 n;
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	n = split(copy, w);
+	if (n >= 1 && changes_state(w[0]) && peer != 0 && peer != geteuid()) {
+		if (peer == (uid_t)-1)
+			text_printf(r, "error: permission denied: '%s' "
+			    "changes lb4's state; the client's uid is "
+			    "unknown\n", w[0]);
+		else
+			text_printf(r, "error: permission denied: '%s' "
+			    "changes lb4's state and is accepted only from "
+			    "uid %u (lb4's own) or root, not uid %u\n", w[0],
+			    (unsigned)geteuid(), (unsigned)peer);
+		log_info("control socket: refused '%s' from uid %ld", w[0],
+		    peer == (uid_t)-1 ? -1L : (long)peer);
+		return;
+	}
 	if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "servers"))
 		show_servers(st, r);
 	else if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "stats"))
@@ -218,11 +246,11 @@ ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
 }
 
 static void
-on_request(void *arg, const char *request, struct text *reply)
+on_request(void *arg, uid_t peer_uid, const char *request, struct text *reply)
 {
 	struct ctl	*c = arg;
 
-	ctl_execute(c->st, c->reload, request, reply);
+	ctl_execute(c->st, c->reload, peer_uid, request, reply);
 }
 
 /* 1 when something accepts connections on <sun> (a live lb4). */

@@ -6,6 +6,8 @@
 #ifndef LB4_CTL_H
 #define LB4_CTL_H
 
+#include <sys/types.h>
+
 #include "text.h"
 
 struct state;
@@ -21,8 +23,13 @@ typedef int	(*ctl_reload_fn)(struct text *errors);
 struct oneshot	*ctl_open(const char *path, const char *group,
 		    struct state *st, ctl_reload_fn reload);
 
-/* Executes one command line against <st> into <reply>. */
+/*
+ * Executes one command line from a client of uid <peer> against <st> into
+ * <reply>.  Commands that change state (enable, disable, drain, set weight,
+ * reload) are refused unless <peer> is root or lb4's own effective uid;
+ * health and show are for anyone who can connect.
+ */
 void		 ctl_execute(struct state *st, ctl_reload_fn reload,
-		    const char *line, struct text *reply);
+		    uid_t peer, const char *line, struct text *reply);
 
 #endif

@@ -187,10 +187,11 @@ metrics_render(struct state *st, struct text *t)
 }
 
 static void
-on_request(void *arg, const char *request, struct text *reply)
+on_request(void *arg, uid_t peer_uid, const char *request, struct text *reply)
 {
 	struct text	body = { 0 };
 
+	(void)peer_uid;
 	if (strncmp(request, "GET /metrics ", 13) != 0 &&
 	    strncmp(request, "GET /metrics?", 13) != 0) {
 		text_printf(reply, "HTTP/1.0 404 Not Found\r\n"

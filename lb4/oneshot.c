@@ -26,6 +26,7 @@ struct client {
 	char		 in[REQUEST_MAX + 1];
 	size_t		 inlen;
 	struct text	 reply;
+	uid_t		 peer_uid;	/* SO_PEERCRED, (uid_t)-1: unknown */
 	size_t		 sent;
 	uint64_t	 deadline;
 	int		 dead;
@@ -102,7 +103,7 @@ client_read(struct client *c)
 			return;
 		}
 	}
-	c->os->fn(c->os->arg, c->in, &c->reply);
+	c->os->fn(c->os->arg, c->peer_uid, c->in, &c->reply);
 	if (c->reply.failed) {
 		text_free(&c->reply);
 		text_printf(&c->reply, "error: out of memory\n");
@@ -123,6 +124,27 @@ on_client(struct handler *h, uint32_t events)
 		client_read(c);
 }
 
+/*
+ * The uid of the process that connected to a unix socket, taken by the
+ * kernel at connect(2): the control socket lets only lb4's own uid and
+ * root change state.  (uid_t)-1 for anything else.
+ */
+static uid_t
+peer_uid(int fd)
+{
+	struct sockaddr_storage	ss;
+	struct ucred		cr;
+	socklen_t		len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    ss.ss_family != AF_UNIX)
+		return (uid_t)-1;
+	len = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return (uid_t)-1;
+	return cr.uid;
+}
+
 static void
 on_accept(struct handler *h, uint32_t events)
 {
@@ -138,6 +160,7 @@ on_accept(struct handler *h, uint32_t events)
 			close(fd);
 			continue;
 		}
+		c->peer_uid = peer_uid(fd);
 		c->h.fn = on_client;
 		c->h.arg = c;
 		c->h.fd = fd;

@@ -8,15 +8,19 @@
 #ifndef LB4_ONESHOT_H
 #define LB4_ONESHOT_H
 
+#include <sys/types.h>
+
 #include "text.h"
 
 struct oneshot;
 
 /*
  * Builds the reply to <request> (NUL-terminated, terminator included)
- * into <reply>.  <arg> is what oneshot_new() was given.
+ * into <reply>.  <arg> is what oneshot_new() was given.  <peer_uid> is the
+ * client's uid from SO_PEERCRED on a unix socket, (uid_t)-1 when unknown
+ * (a TCP client).
  */
-typedef void	(*oneshot_fn)(void *arg, const char *request,
+typedef void	(*oneshot_fn)(void *arg, uid_t peer_uid, const char *request,
 		    struct text *reply);
 
 /*
