@@ -72,6 +72,7 @@ declare -A ADDR=([a]=$FRONT.1 [b]=$FRONT.2) BADDR=([a]=$BACK.1 [b]=$BACK.2)
 VIP1=$FRONT.10 VIP2=$FRONT.11
 CLIENT=$FRONT.100 MONITOR=$FRONT.50 MONNET=$FRONT.48/29
 IFACE=lan0
+ADMIN6=fd00:15::/64	# admin_net6 of lb4.nft: nobody here, IPv6 is unused
 SERVERS="$BACK.11 $BACK.12 $BACK.13"
 # What the README promises, with slack for a shared machine: each VIP home
 # at most this long after keepalived started on its node (README, "5. Start
@@ -103,6 +104,13 @@ skip_all() {
 }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (debootstrap, systemd-nspawn, network namespaces)"
+# One run per source tree: build/deploy is this run's.
+mkdir -p "$B"
+exec 9> "$B/deploy.lock"
+if ! flock -n 9; then
+	fail "another test/packages/deploy.sh runs in this tree"
+	finish
+fi
 for c in systemd-nspawn debootstrap nsenter ip cc dpkg-deb; do
 	command -v $c >/dev/null 2>&1 ||
 	    skip_all "$c is not installed (make deps-pkg; test/packages/run.sh installs the rest)"
@@ -322,10 +330,15 @@ in_root() {
 # What a fresh host has and the containers cannot fetch: apt's lists, and
 # the packages of the install step, downloaded (not installed) with the
 # .deb's own dependencies.  That tree is cached, keyed by the packages.
+# Beyond debootstrap's minimal tree, what every Debian 12 server has
+# (priority important or standard) and would otherwise take most of the
+# install step's time on a busy machine: perl, iproute2, netbase; and
+# man-db's index is not rebuilt on every install.
 inst=$(grep -h -o 'apt-get install [^#]*' "$W"/blocks/*.cmds | head -1)
 extra=$(echo "$inst" | tr ' ' '\n' | grep -v -e '^apt-get$' -e '^install$' \
     -e '^-' -e '^\./' -e '^$' | tr '\n' ' ')
-key=$(printf '%s|%s|%s|%s' "$(pkgtest_mirror)" "$PKGTEST_INCLUDE" "$extra" \
+PREINSTALL="perl iproute2 netbase"
+key=$(printf '%s|%s|%s|%s|%s' "$(pkgtest_mirror)" "$PKGTEST_INCLUDE" "$extra" "$PREINSTALL" \
     "$(dpkg-deb -f "$DEB" Depends Pre-Depends)" | md5sum | cut -c1-8)
 PREP_TAR=$PKGTEST_CACHE/deploy-$PKGTEST_SUITE-$key.tar
 if [ ! -s "$PREP_TAR" ]; then
@@ -337,7 +350,10 @@ if [ ! -s "$PREP_TAR" ]; then
 	cp /etc/resolv.conf "$W/prep/etc/resolv.conf"
 	cp "$DEB" "$W/prep/var/tmp/"
 	# shellcheck disable=SC2086 # one word per package
+	rm -f "$W/prep/var/lib/man-db/auto-update"
 	if in_root "$W/prep" apt-get update -q >> "$LOG" 2>&1 &&
+	    in_root "$W/prep" apt-get install -y -q --no-install-recommends \
+	    $PREINSTALL >> "$LOG" 2>&1 &&
 	    in_root "$W/prep" apt-get install -y -q --download-only \
 	    "/var/tmp/$(basename "$DEB")" $extra >> "$LOG" 2>&1; then
 		rm -f "$W/prep/var/tmp/$(basename "$DEB")"
@@ -468,7 +484,8 @@ edit() {
 	*:*.nft)
 		sed -i -e "s/192\.0\.2\./$FRONT./g" \
 		    -e "s#^define monitoring_net = .*#define monitoring_net = { $MONNET }#" \
-		    -e "s#^define admin_net = .*#define admin_net = { $MONNET }#" "$host"
+		    -e "s#^define admin_net = .*#define admin_net = { $MONNET }#" \
+		    -e "s#^define admin_net6 = .*#define admin_net6 = { $ADMIN6 }#" "$host"
 		# The peer is the other node.
 		if [ "$x" = b ]; then
 			sed -i "s/^define peer = .*/define peer = ${ADDR[a]}/" "$host"
@@ -506,6 +523,7 @@ run_node() {
 	echo "(exit $rc, $(($(now_ms) - t)) ms)" >> "$LOG"
 	case $cmd in *"enable --now keepalived"*) KA_START[$x]=$t ;; esac
 	cp "$W/out" "$W/out-$x-$line"
+	printf '%s\n' "$cmd" > "$W/cmd-$x-$line"
 	if [ $rc -ne 0 ]; then
 		sed 's/^/    /' "$W/out" | tail -12
 		fail "README.md:$line on node $x: '$(printf '%s' "$cmd" | head -1)' exited $rc"
@@ -577,7 +595,7 @@ for n in $BLOCKS; do
 	for f in "$W"/out-[ab]-*; do
 		[ -e "$f" ] || continue
 		x=${f#"$W"/out-}; l=${x#?-}; x=${x%%-*}
-		c=$(awk -v l="$l" 'NR == l' "$README")
+		c=$(cat "$W/cmd-$x-$l")
 		case $c in
 		"ip -br addr"*)
 			mine=$VIP1 other=$VIP2

@@ -259,6 +259,21 @@ else
 	else
 		fail "rpm: %pre does not create the lb4 user ($W/rpm.scripts)"
 	fi
+	# Upgrades never restart lb4 (README, "Deploying a pair"): %postun
+	# reloads systemd only (%systemd_postun, not _with_restart).
+	postun=$(awk '/^postuninstall scriptlet/ { p = 1; next }
+	    /scriptlet/ { p = 0 } p' "$W/rpm.scripts")
+	if printf '%s\n' "$postun" | grep -q -E 'restart'; then
+		fail "rpm: an upgrade would restart lb4 (%postun: $(printf '%s' "$postun" | grep restart | tr -s ' '))"
+	else
+		pass "rpm: an upgrade does not restart lb4 (%postun)"
+	fi
+	if rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" |
+	    grep -q '^d.* /etc/lb4/vrrp\.d$'; then
+		pass "rpm: has the directory /etc/lb4/vrrp.d"
+	else
+		fail "rpm: no directory /etc/lb4/vrrp.d"
+	fi
 	n=$(grep -c 'systemd-update-helper .*lb4\.service' "$W/rpm.scripts")
 	if [ "$n" -ge 3 ]; then
 		pass "rpm: %post, %preun, %postun run the systemd scriptlets"
@@ -386,6 +401,14 @@ hooks_executable() {
 check "the VRRP hooks are installed executable" hooks_executable
 check "lb4.service is enabled by the package" \
     test -L "$R/etc/systemd/system/multi-user.target.wants/lb4.service"
+# ... but never started by it: the packaged lb4.conf is a placeholder, and
+# the README starts lb4 once its config is written (`enable --now`).
+# policy-rc.d keeps the chroot from starting anything, so read the script.
+no_start() {
+	! grep -n -E 'deb-systemd-invoke .*(start|restart)' \
+	    "$R/var/lib/dpkg/info/lb4.postinst"
+}
+check "lb4's postinst never starts or restarts lb4" no_start
 out=$(in_root systemd-analyze verify /lib/systemd/system/lb4.service 2>&1)
 rc=$?
 echo "--- systemd-analyze verify: rc=$rc" >> "$LOG"
