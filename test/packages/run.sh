@@ -24,6 +24,7 @@
 #                       are cached (default /var/cache/lb4-pkgtest)
 #   LB4_PKGTEST_MIRROR  Debian mirror (default: this machine's apt source)
 #   LB4_PKGTEST_KEEP=1  keep build/pkgtest/root afterwards (for debugging)
+#   LB4_PKGTEST_MACHINE the container's name (default lb4-pkgtest)
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +33,7 @@ B=$ROOT/build
 W=$B/pkgtest
 R=$W/root
 LOG=$W/run.log
+MACHINE=${LB4_PKGTEST_MACHINE:-lb4-pkgtest}
 # shellcheck source=test/packages/lib.sh
 . "$HERE/lib.sh"
 
@@ -465,7 +467,7 @@ t=$SECONDS
 # --private-network: lb4 and its placeholder addresses stay on the
 # container's own loopback, away from anything else on this machine.
 systemd-nspawn --keep-unit --register=no -b -D "$R" --private-network \
-    --machine=lb4-pkgtest > "$W/nspawn.log" 2>&1 < /dev/null &
+    --machine="$MACHINE" > "$W/nspawn.log" 2>&1 < /dev/null &
 NSPAWN_PID=$!
 state=
 for i in $(seq 1 120); do
@@ -659,7 +661,7 @@ if [ $BOOTED = 1 ]; then
 	    in_ct getent passwd lb4
 	stop_container
 	check "the container powered off cleanly" \
-	    grep -q 'Container lb4-pkgtest has been shut down' "$W/nspawn.log"
+	    grep -q "Container $MACHINE has been shut down" "$W/nspawn.log"
 fi
 
 finish
