@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/packages/lib.sh: what the package test (run.sh) and the deployment
 # test (deploy.sh) share: the cached Debian 12 tree and the booted
 # container's PID 1.  Sourced, not run.
