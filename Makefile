@@ -8,6 +8,7 @@ MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/lb4
 UNITDIR		?= /lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR		?=
 
 B		:= build
@@ -129,6 +130,9 @@ install: all
 	if [ -f etc/lb4.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
+	install -D -m 0644 etc/lb4.tmpfiles $(DESTDIR)$(TMPFILESDIR)/lb4.conf
+	# Site hooks for vrrp-hooks/notify (README, "Site hooks").
+	install -d $(DESTDIR)$(SYSCONFDIR)/lb4/vrrp.d
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	# Examples: the keepalived configs and drop-in, the nftables ruleset,
 	# lb4.conf for a pair node.

@@ -132,8 +132,8 @@ on_client(struct handler *h, uint32_t events)
 static uid_t
 peer_uid(int fd)
 {
-	struct sockaddr_storage	ss;
-	struct ucred		cr;
+	struct sockaddr_storage	ss = { 0 };
+	struct ucred		cr = { 0 };
 	socklen_t		len = sizeof(ss);
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||

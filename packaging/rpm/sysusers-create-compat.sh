@@ -1,7 +1,7 @@
 #!/bin/sh
 # sysusers-create-compat.sh FILE...: print the %pre scriptlet that Fedora's
 # %sysusers_create_compat makes from sysusers.d(5) files: "g" and "u" lines
-# become getent-guarded groupadd and useradd calls.  Used only through
+# become getent-guarded groupadd and useradd calls, "m" lines usermod -a -G.  Used only through
 # debian-shim.macros, when lb4.spec is built on Debian.
 set -eu
 for f in "$@"; do
@@ -31,6 +31,9 @@ for f in "$@"; do
 		if (type == "g") {
 			printf "getent group %s >/dev/null || groupadd -r %s%s || :\n", \
 			    q(name), (id != "-" ? "-g " q(id) " " : ""), q(name)
+		} else if (type == "m") {
+			# name joins group id (a supplementary group).
+			printf "usermod -a -G %s %s || :\n", q(id), q(name)
 		} else if (type == "u") {
 			printf "getent group %s >/dev/null || groupadd -r %s || :\n", \
 			    q(name), q(name)

@@ -236,6 +236,7 @@ else
 	missing=
 	for f in /usr/sbin/lb4 /usr/sbin/lb4ctl /etc/lb4/lb4.conf \
 	    /usr/lib/systemd/system/lb4.service /usr/lib/lb4/vrrp-hooks \
+	    /usr/lib/tmpfiles.d/lb4.conf /etc/lb4/vrrp.d \
 	    /usr/lib/lb4/vrrp-hooks/mark-down /usr/share/doc/lb4/examples \
 	    /usr/share/man/man8/lb4.8.gz /usr/share/man/man8/lb4ctl.8.gz \
 	    /usr/share/man/man5/lb4.conf.5.gz /usr/lib/sysusers.d/lb4.conf; do
@@ -261,18 +262,6 @@ else
 	else
 		fail "rpm: %pre does not create the lb4 user ($W/rpm.scripts)"
 	fi
-	# Upgrades never restart lb4 (README, "Deploying a pair"): %postun
-	# reloads systemd only (%systemd_postun, not _with_restart).
-	postun=$(awk '/^postuninstall scriptlet/ { p = 1; next }
-	    /scriptlet/ { p = 0 } p' "$W/rpm.scripts")
-	# (comments in the scriptlet may say "restart": only commands count)
-	restarts=$(printf '%s\n' "$postun" | grep -v '^[[:space:]]*#' |
-	    grep -E 'mark-restart|try-restart|condrestart|systemctl .*restart')
-	if [ -n "$restarts" ]; then
-		fail "rpm: an upgrade would restart lb4 (%postun: $(printf '%s' "$restarts" | tr -s ' '))"
-	else
-		pass "rpm: an upgrade does not restart lb4 (%postun)"
-	fi
 	if rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" |
 	    grep -q '^d.* /etc/lb4/vrrp\.d$'; then
 		pass "rpm: has the directory /etc/lb4/vrrp.d"
@@ -284,6 +273,18 @@ else
 		pass "rpm: %post, %preun, %postun run the systemd scriptlets"
 	else
 		fail "rpm: systemd scriptlets missing ($W/rpm.scripts)"
+	fi
+	# Upgrades never restart lb4 (issue 14): no mark-restart/try-restart.
+	if grep -v '^[[:space:]]*#' "$W/rpm.scripts" | grep -E 'restart'; then
+		fail "rpm: a scriptlet restarts lb4 on upgrade ($W/rpm.scripts)"
+	else
+		pass "rpm: no scriptlet restarts lb4 on upgrade"
+	fi
+	if grep -q 'systemd-tmpfiles --create lb4.conf' "$W/rpm.scripts" &&
+	    grep -q "usermod -a -G 'lb4' 'lb4-vrrp'" "$W/rpm.scripts"; then
+		pass "rpm: %post creates /run/lb4 (tmpfiles), %pre puts lb4-vrrp in group lb4"
+	else
+		fail "rpm: tmpfiles or lb4-vrrp missing from the scriptlets ($W/rpm.scripts)"
 	fi
 	# rpmlint on Debian runs without Fedora's configuration.  These findings
 	# come from that alone and are not real on Fedora: no-signature (CI does
@@ -357,12 +358,39 @@ check "apt resolved the dependencies (libconfig9 installed from the mirror)" \
     in_root dpkg-query -W -f '${Status}\n' libconfig9
 check "lb4 system user exists" in_root getent passwd lb4
 check "lb4 system group exists" in_root getent group lb4
-# keepalived's script_user (README "Deploying a pair"): runs check-lb4 and
-# the site hooks without being lb4 itself.
-check "lb4-vrrp system user exists (keepalived's script_user)" \
-    in_root getent passwd lb4-vrrp
-check "/etc/lb4/vrrp.d exists (the site hook directory)" \
-    test -d "$R/etc/lb4/vrrp.d"
+# keepalived's script user (issue 14): its own user, in group lb4 (which
+# may use lb4's control socket), not lb4 itself.
+vrrp_user_ok() {
+	local g
+	g=$(in_root id -nG lb4-vrrp) || return 1
+	echo "lb4-vrrp groups: $g"
+	[[ " $g " == *" lb4 "* ]] && [ "$(in_root id -u lb4-vrrp)" != "$(in_root id -u lb4)" ]
+}
+check "lb4-vrrp system user exists, in group lb4 (keepalived's script_user)" vrrp_user_ok
+check "tmpfiles.d file for /run/lb4 installed" \
+    grep -qx 'f /run/lb4/health 0644 lb4 lb4 - 1' "$R/usr/lib/tmpfiles.d/lb4.conf"
+check "/etc/lb4/vrrp.d exists (site hooks)" test -d "$R/etc/lb4/vrrp.d"
+# Maintainer scripts (issue 14): a fresh install enables lb4 but never
+# starts it (its lb4.conf is a placeholder), an upgrade neither stops,
+# restarts nor starts it.  Removal still stops it.
+rm -rf "$W/ctrl" && dpkg-deb -e "$DEB" "$W/ctrl"
+no_start_in_postinst() {
+	cat "$W/ctrl/postinst"
+	# Any deb-systemd-invoke there starts or restarts ($_dh_action).
+	! grep -q 'deb-systemd-invoke' "$W/ctrl/postinst" &&
+	grep -q 'deb-systemd-helper .*enable' "$W/ctrl/postinst"
+}
+check "postinst enables lb4.service and never starts or restarts it" no_start_in_postinst
+stop_only_on_remove() {
+	cat "$W/ctrl/prerm"
+	grep -q 'deb-systemd-invoke stop' "$W/ctrl/prerm" &&
+	! grep -B3 'deb-systemd-invoke stop' "$W/ctrl/prerm" | grep -q upgrade &&
+	grep -B3 'deb-systemd-invoke stop' "$W/ctrl/prerm" | grep -q '"$1" = "\{0,1\}remove'
+}
+check "prerm stops lb4 on removal only, not on upgrade" stop_only_on_remove
+tmpfiles_in_postinst() { grep -q 'systemd-tmpfiles .*--create lb4.conf' "$W/ctrl/postinst"; }
+check "postinst runs systemd-tmpfiles --create (/run/lb4 before the next boot)" \
+    tmpfiles_in_postinst
 is_system_user() {
 	local uid shell
 	uid=$(in_root getent passwd lb4 | cut -d: -f3)
@@ -406,14 +434,6 @@ hooks_executable() {
 check "the VRRP hooks are installed executable" hooks_executable
 check "lb4.service is enabled by the package" \
     test -L "$R/etc/systemd/system/multi-user.target.wants/lb4.service"
-# ... but never started by it: the packaged lb4.conf is a placeholder, and
-# the README starts lb4 once its config is written (`enable --now`).
-# policy-rc.d keeps the chroot from starting anything, so read the script.
-no_start() {
-	! grep -n -E 'deb-systemd-invoke .*(start|restart)' \
-	    "$R/var/lib/dpkg/info/lb4.postinst"
-}
-check "lb4's postinst never starts or restarts lb4" no_start
 out=$(in_root systemd-analyze verify /lib/systemd/system/lb4.service 2>&1)
 rc=$?
 echo "--- systemd-analyze verify: rc=$rc" >> "$LOG"
@@ -539,6 +559,8 @@ if [ $BOOTED = 1 ]; then
 
 	phase "systemctl start, stop, reload"
 	check "lb4 started at boot (enabled by the package)" wait_for 10 ct_active
+	run_lb4_owner() { [ "$(in_ct stat -c '%U %a' /run/lb4)" = "lb4 750" ]; }
+	check "/run/lb4 is lb4's, mode 750 (tmpfiles, RuntimeDirectory=)" run_lb4_owner
 	check "systemctl stop lb4" in_ct systemctl stop lb4
 	check "after stop the health file says 1 (ExecStopPost mark-down)" health_is 1
 	check "/run/lb4 outlives the process (RuntimeDirectoryPreserve=yes)" \
@@ -595,6 +617,65 @@ if [ $BOOTED = 1 ]; then
 	    same_process "$pid"
 	cp "$W/lb4.conf.good" "$R/etc/lb4/lb4.conf"
 
+	# A config that validates but that lb4 cannot apply (its new port is
+	# taken: PID 1 listens there through a socket unit) must make the
+	# reload fail (issue 14): ExecReload= is `lb4ctl reload`, which exits
+	# 1 unless lb4 applied it.  Before, SIGHUP "succeeded".
+	printf '[Socket]\nListenStream=127.0.0.1:18091\n' \
+	    > "$R/etc/systemd/system/lb4busy.socket"
+	printf '[Service]\nExecStart=/bin/true\n' \
+	    > "$R/etc/systemd/system/lb4busy.service"
+	in_ct systemctl daemon-reload >> "$LOG" 2>&1
+	in_ct systemctl start lb4busy.socket >> "$LOG" 2>&1
+	sed 's/"127\.0\.0\.1:18080"/"127.0.0.1:18080", "127.0.0.1:18091"/' \
+	    "$W/lb4.conf.good" > "$R/etc/lb4/lb4.conf"
+	if ! grep -q 18091 "$R/etc/lb4/lb4.conf"; then
+		fail "could not add a busy port to lb4.conf (test bug)"
+	elif in_ct systemctl reload lb4 >> "$LOG" 2>&1; then
+		fail "systemctl reload succeeded although lb4 refused the new config (port 18091 taken)"
+	else
+		pass "systemctl reload fails when lb4 refuses the new config (lb4ctl reload)"
+	fi
+	check "lb4 still active after the refused reload, same MainPID" \
+	    same_process "$pid"
+	cp "$W/lb4.conf.good" "$R/etc/lb4/lb4.conf"
+	in_ct systemctl stop lb4busy.socket >> "$LOG" 2>&1
+	rm -f "$R/etc/systemd/system/lb4busy.socket" \
+	    "$R/etc/systemd/system/lb4busy.service"
+	in_ct systemctl daemon-reload >> "$LOG" 2>&1
+	check "systemctl reload works again with the good config" \
+	    in_ct systemctl reload lb4
+
+	# A crash loop ends with lb4 down (issue 14): StartLimitBurst=3 in
+	# 10 minutes.  Each crash (SIGSEGV) a few seconds after a start; the
+	# old unit (default start limit, 5 in 10 s) restarted it for ever.
+	phase "crash loop"
+	in_ct systemctl reset-failed lb4 >> "$LOG" 2>&1
+	in_ct systemctl restart lb4 >> "$LOG" 2>&1
+	crashes=0
+	for i in 1 2 3 4; do
+		wait_for 15 ct_active || break
+		sleep 3
+		p=$(mainpid)
+		[ -n "$p" ] && [ "$p" != 0 ] || break
+		in_ct sh -c "kill -SEGV $p"
+		crashes=$((crashes + 1))
+		# Until systemd has seen it die.
+		wait_for 10 eval '[ "$(mainpid)" != "$p" ]' >/dev/null 2>&1
+	done
+	sleep 5
+	state=$(in_ct systemctl is-active lb4)
+	echo "after $crashes crashes: $state" >> "$LOG"
+	if [ "$crashes" -eq 3 ] && [ "$state" = failed ]; then
+		pass "crash loop: after 3 starts in 10 min lb4 stays down ($state)"
+	else
+		fail "crash loop: after $crashes crashes lb4 is '$state' (want 3 crashes, then failed)"
+	fi
+	check "crash loop: the health file says 1 (the peer keeps the VIP)" health_is 1
+	in_ct systemctl reset-failed lb4 >> "$LOG" 2>&1
+	check "systemctl start lb4 after reset-failed" in_ct systemctl start lb4
+	pid=$(mainpid)
+
 	phase "upgrade over a locally edited conffile"
 	if [ -z "$NEWDEB" ]; then
 		fail "no upgrade package: upgrade not tested"
@@ -618,13 +699,21 @@ if [ $BOOTED = 1 ]; then
 		    grep -q '^# Changed by the upgrade test' "$R/etc/lb4/lb4.conf.dpkg-dist"
 		check "lb4 -t passes on the kept config" \
 		    in_ct /usr/sbin/lb4 -t -c /etc/lb4/lb4.conf
-		# An upgrade never restarts lb4 (a restart closes the listening
-		# sockets, and the VIPs of a pair would move): the operator
-		# reloads or restarts it when the node is drained.
-		check "lb4 is still active after the upgrade ($((SECONDS - t)) s)" \
-		    ct_active
-		check "the upgrade did not restart lb4 (same MainPID)" \
+		# Upgrades never restart lb4 (issue 14): on a pair node a
+		# restart moves the VIP to the peer and back.
+		check "lb4 kept running through the upgrade (same MainPID)" \
 		    same_process "$pid"
+		# Nor start one that the operator stopped.
+		in_ct systemctl stop lb4 >> "$LOG" 2>&1
+		cp "$NEWDEB" "$R/var/tmp/"
+		in_ct dpkg --force-confold -i "/var/tmp/$(basename "$NEWDEB")" \
+		    >> "$LOG" 2>&1
+		rm -f "$R/var/tmp/$(basename "$NEWDEB")"
+		sleep 1
+		stays_stopped() { ! ct_active; }
+		check "a stopped lb4 stays stopped through a reinstall/upgrade" \
+		    stays_stopped
+		in_ct systemctl start lb4 >> "$LOG" 2>&1
 	fi
 	in_ct journalctl -u lb4 --no-pager -o short-monotonic \
 	    > "$W/journal-lb4.log" 2>&1

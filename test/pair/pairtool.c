@@ -23,10 +23,12 @@
  *	reply.  Exit 0 on success, 1 on refusal or timeout.
  *
  *   pairtool vrrp -s SRC -r VRID -p PRIO -a VIP [-c CS] [-n COUNT] [-i MS]
+ *		   [-F IFNAME]
  *	Sends COUNT (default 20) forged VRRPv3 adverts, one every MS (default
  *	50), from SRC to 224.0.0.18 claiming VRID with priority PRIO for VIP
  *	and an advert interval of CS centiseconds (default 100): a rogue
- *	router, to show the firewall keeps it out.
+ *	router, to show the firewall keeps it out.  -F: SRC is not ours (a
+ *	forged source address, IP_TRANSPARENT), sent out of IFNAME.
  *
  * Times are CLOCK_REALTIME microseconds so that the test script's
  * `date +%s%N` marks line up with them.  Every loop is bounded in time.
@@ -35,6 +37,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -647,10 +650,12 @@ vrrp(int argc, char **argv)
 	struct sockaddr_in dst;
 	uint8_t pkt[12], pseudo[12 + sizeof(pkt)];
 	int opt, fd, ttl = 255, vrid = 0, prio = 0, count = 20, ms = 50, i;
-	int cs = 100;
+	int cs = 100, one = 1;
+	const char *forge_if = NULL;
+	struct ip_mreqn mr;
 	uint16_t c;
 
-	while ((opt = getopt(argc, argv, "s:r:p:a:c:n:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:p:a:c:n:i:F:")) != -1) {
 		switch (opt) {
 		case 's': inet_pton(AF_INET, optarg, &src); break;
 		case 'r': vrid = atoi(optarg); break;
@@ -659,6 +664,7 @@ vrrp(int argc, char **argv)
 		case 'c': cs = atoi(optarg); break;
 		case 'n': count = atoi(optarg); break;
 		case 'i': ms = atoi(optarg); break;
+		case 'F': forge_if = optarg; break;
 		default: return 2;
 		}
 	}
@@ -695,7 +701,18 @@ vrrp(int argc, char **argv)
 		return 1;
 	}
 	setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
-	setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &src, sizeof(src));
+	if (forge_if != NULL) {
+		memset(&mr, 0, sizeof(mr));
+		mr.imr_ifindex = (int)if_nametoindex(forge_if);
+		if (setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one,
+		    sizeof(one)) == -1 || mr.imr_ifindex == 0 ||
+		    setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr,
+		    sizeof(mr)) == -1) {
+			perror("vrrp: -F");
+			return 1;
+		}
+	} else
+		setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &src, sizeof(src));
 	memset(&dst, 0, sizeof(dst));
 	dst.sin_family = AF_INET;
 	dst.sin_addr = src;

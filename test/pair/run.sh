@@ -47,6 +47,8 @@
 #   PAIR_LB4, PAIR_LB4CTL  binaries (default build/lb4, build/lb4ctl)
 #   PAIR_OUT=DIR         results and logs (default build/pair)
 #   PAIR_NO_INSTALL=1    do not apt-get install a missing keepalived/nftables
+# It runs test/pair/hooks.sh (the hooks alone) and test/pair/nft.sh (the
+# ruleset alone, IPv4 and IPv6) first.
 # Ends with "N passed, N failed, N skipped".
 
 set -u
@@ -95,6 +97,20 @@ else
 	bad "test/pair/hooks.sh did not finish: $line"
 fi
 
+# ---- the firewall alone, both families (root; SKIPs otherwise) ----------
+"$ROOT/test/pair/nft.sh" >"${TMPDIR:-/tmp}/lb4-pair-nft.$$" 2>&1
+grep -E '^(FAIL|SKIP):' "${TMPDIR:-/tmp}/lb4-pair-nft.$$"
+line=$(tail -1 "${TMPDIR:-/tmp}/lb4-pair-nft.$$")
+rm -f "${TMPDIR:-/tmp}/lb4-pair-nft.$$"
+if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+	pass=$((pass + BASH_REMATCH[1]))
+	fail=$((fail + BASH_REMATCH[2]))
+	skip=$((skip + BASH_REMATCH[3]))
+	echo "nft: $line"
+else
+	bad "test/pair/nft.sh did not finish: $line"
+fi
+
 skip_all() {
 	echo
 	echo "######################################################################"
@@ -122,10 +138,10 @@ for c in ip keepalived nft setpriv; do
 done
 CC=${CC:-cc}
 command -v "$CC" >/dev/null 2>&1 || skip_all "no C compiler ($CC)"
-if ! ip netns add "lb4p-check-$$" 2>/dev/null; then
+if ! ip netns add "p14-check-$$" 2>/dev/null; then
 	skip_all "cannot create network namespaces here"
 fi
-ip netns del "lb4p-check-$$"
+ip netns del "p14-check-$$"
 for b in "$LB4_BIN" "$LB4CTL_BIN"; do
 	if [ ! -x "$b" ]; then
 		bad "$b missing: build it first (make all)"
@@ -148,12 +164,14 @@ fi
 # refuses scripts below a world-writable directory such as /tmp.
 T=$(mktemp -d /run/lb4-pair.XXXXXX) || { bad "mktemp"; summary; exit 1; }
 chmod 755 "$T"
-P=lb4p$$
+# Every namespace carries the prefix p14 (other test runs on the same
+# machine use their own).
+P=p14-$$
 NS_BR=$P-br NS_a=$P-a NS_b=$P-b NS_C=$P-c NS_S=$P-s
 ALL_NS="$NS_a $NS_b $NS_C $NS_S $NS_BR"
 SRV_PID='' PROBE_PID='' HTTP_PID=''
 declare -A KA_PID=() LB4_SUP=()
-CREATED_USER=0
+CREATED_USER=0 CREATED_VRRP_USER=0
 STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$OUT/results-$STAMP.txt
 : >"$RESULTS"
@@ -201,6 +219,10 @@ cleanup() {
 		cp "$T"/*.probe "$OUT/logs/" 2>/dev/null
 		rm -rf "$T"
 	fi
+	if [ $CREATED_VRRP_USER -eq 1 ]; then
+		userdel lb4-vrrp 2>/dev/null
+		groupdel lb4-vrrp 2>/dev/null
+	fi
 	if [ $CREATED_USER -eq 1 ]; then
 		userdel lb4 2>/dev/null
 		groupdel lb4 2>/dev/null
@@ -237,6 +259,17 @@ if ! getent passwd lb4 >/dev/null; then
 	else
 		skip_all "no lb4 user and cannot create it"
 	fi
+fi
+# keepalived's script user (etc/lb4.sysusers): lb4-vrrp, in group lb4.
+if ! getent passwd lb4-vrrp >/dev/null; then
+	if useradd --system --user-group --groups lb4 --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin lb4-vrrp; then
+		CREATED_VRRP_USER=1
+	else
+		skip_all "no lb4-vrrp user and cannot create it"
+	fi
+elif ! id -nG lb4-vrrp | grep -qw lb4; then
+	usermod -a -G lb4 lb4-vrrp || skip_all "cannot put lb4-vrrp in group lb4"
 fi
 
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -292,11 +325,25 @@ prepare_files() {
 	cp "$LB4CTL_BIN" "$T/bin/lb4ctl"
 	chmod 755 "$T/hooks"/* "$T/bin"/*
 	for x in a b; do
-		mkdir -p "$T/$x/run/lb4" "$T/$x/vrrp.d"
-		chown lb4:lb4 "$T/$x/run/lb4"
+		mkdir -p "$T/$x/run" "$T/$x/vrrp.d"
+		# /run/lb4 and the health file ("1") by systemd-tmpfiles from
+		# the shipped etc/lb4.tmpfiles, as at boot.
+		sed "s#/run/lb4#$T/$x/run/lb4#g" "$ROOT/etc/lb4.tmpfiles" \
+		    >"$T/$x/lb4.tmpfiles"
+		if ! systemd-tmpfiles --create "$T/$x/lb4.tmpfiles" \
+		    >"$T/$x/tmpfiles.log" 2>&1; then
+			bad "node $x: systemd-tmpfiles: $(cat "$T/$x/tmpfiles.log")"
+			return 1
+		fi
+		if [ "$(stat -c '%U %a' "$T/$x/run/lb4")" = "lb4 750" ] &&
+		    [ "$(cat "$T/$x/run/lb4/health")" = 1 ]; then
+			ok "node $x: etc/lb4.tmpfiles made run/lb4 (lb4, 750) and the health file (1)"
+		else
+			bad "node $x: etc/lb4.tmpfiles: $(stat -c '%U %a' "$T/$x/run/lb4") health '$(cat "$T/$x/run/lb4/health")'"
+		fi
 		# A site hook: records every transition notify passes on.
 		: >"$T/$x/events"
-		chown lb4:lb4 "$T/$x/events"
+		chown lb4-vrrp:lb4-vrrp "$T/$x/events"
 		cat >"$T/$x/vrrp.d/10-record" <<-EOF
 		#!/bin/sh
 		echo "\$(date +%s%N) \$*" >>$T/$x/events
@@ -310,10 +357,11 @@ prepare_files() {
 		subst_common $x <"$ROOT/etc/nftables/lb4.nft" |
 		    sed -e "s#^define monitoring_net = .*#define monitoring_net = { $CLIENT/32 }#" \
 			-e "s#^define admin_net = .*#define admin_net = { $CLIENT/32 }#" \
+			-e "s#^define admin_net6 = .*#define admin_net6 = { 2001:db8:0:198::/64 }#" \
 			>"$T/$x/lb4.nft"
 	done
 	sed -i "s#^define peer = .*#define peer = $NODE_ADDR_a#" "$T/b/lb4.nft"
-	for f in "$T"/[ab]/*.conf "$T"/[ab]/lb4.nft; do
+	for f in "$T"/[ab]/*.conf "$T"/[ab]/lb4.nft "$T"/[ab]/lb4.tmpfiles; do
 		if grep -nE '192\.0\.2\.|198\.51\.100\.|203\.0\.113\.|(^|[ "=])(/usr/lib/lb4|/run/lb4/|/run/keepalived-lb4|/etc/lb4)' \
 		    "$f" | grep -v '^[0-9]*:[[:space:]]*#'; then
 			bad "substitution left a shipped address or path in $f"
@@ -345,7 +393,10 @@ start_lb4() {
 		echo $! >"$T/$x/lb4.pid"
 		wait $!
 		rc=$?
-		"$T/hooks/mark-down" "$T/$x/run/lb4/health" >>"$T/$x/lb4.log" 2>&1
+		# As lb4, like lb4.service's ExecStopPost= (User=lb4):
+		# mark-down refuses to write in lb4's directory as root.
+		setpriv --reuid=lb4 --regid=lb4 --init-groups -- \
+		    "$T/hooks/mark-down" "$T/$x/run/lb4/health" >>"$T/$x/lb4.log" 2>&1
 		echo "[supervisor] $(date +%T.%N) lb4 exited ($rc), mark-down done" \
 		    >>"$T/$x/lb4.log"
 	) 2>>"$T/$x/lb4.log" &
@@ -519,11 +570,33 @@ firewall_checks() {
 	    bad "$1: metrics from $CLIENT_OTHER: '$r' (want timeout)"
 	# VRRP is accepted from the peer only: the peer's adverts are counted
 	# by the accept rule, nobody else's reach keepalived.
-	r=$(nsx "$NS_a" nft list chain inet lb4 input | grep -c 'ip protocol vrrp accept')
+	r=$(nsx "$NS_a" nft list chain inet lb4 input | grep -c 'meta l4proto vrrp .*accept')
 	[ "$r" -ge 1 ] && ok "$1: VRRP accept rule loaded" || bad "$1: no VRRP rule in A's ruleset"
 }
 
-# rogue PROFILE [control]: a host on the segment that is not the peer
+# fifo_forge PROFILE: keepalived's notify FIFO belongs to its script user,
+# lb4-vrrp; lb4's own user (the network-facing daemon, and every exec check
+# it runs) must not be able to write a forged transition into it (issue 14,
+# finding 2: with script_user lb4 it could, and the site hooks ran it).
+fifo_forge() {
+	local f=$T/a/notify.fifo owner
+	owner=$(stat -c %U "$f" 2>/dev/null)
+	[ "$owner" = lb4-vrrp ] && ok "$1: keepalived's notify FIFO belongs to lb4-vrrp" ||
+	    bad "$1: keepalived's notify FIFO belongs to '$owner', not lb4-vrrp"
+	# shellcheck disable=SC2016  # $1 is for the inner sh
+	if timeout 5 setpriv --reuid=lb4 --regid=lb4 --init-groups -- \
+	    sh -c 'printf "INSTANCE \"VI_2\" MASTER 255\n" >"$1"' _ "$f" 2>/dev/null; then
+		bad "$1: user lb4 wrote a forged transition into keepalived's notify FIFO"
+	else
+		ok "$1: user lb4 cannot write into keepalived's notify FIFO"
+	fi
+	sleep 0.5
+	grep -q 'VI_2 MASTER 255' "$T/a/events" &&
+	    bad "$1: the site hooks ran a forged 'VI_2 MASTER 255'" ||
+	    ok "$1: no forged transition reached the site hooks"
+}
+
+# rogue PROFILE [control|spoof]: a host on the segment that is not the peer
 # (the client) claims both VRIDs with priority 254.  The firewall must keep
 # it out: both VIPs stay home.  "control" first removes A's ruleset to show
 # that the same adverts do take VIP1 from A without it.
@@ -539,6 +612,30 @@ rogue() {
 		    -c $cs -n 20 -i 50
 		wait $p
 	}
+	if [ "${2-}" = spoof ]; then
+		# The limit the README's threat model states (issue 14, finding
+		# 3): the firewall checks the source address only, and a host
+		# on the segment can forge the peer's.  Its priority-254 adverts
+		# "from B" pass A's firewall and take VIP1.
+		nsx "$NS_C" "$PAIRTOOL" vrrp -s $NODE_ADDR_b -F eth0 -r 51 -p 254 \
+		    -a $VIP1 -c $cs -n 20 -i 50
+		if wait_until 2000 eval '! vip1_has a'; then
+			if grep -q 'forge' "$ROOT/README.md" &&
+			    grep -q 'dedicated VRRP link or VLAN' "$ROOT/README.md"; then
+				ok "$prof: adverts forged with the peer's address pass the firewall and take VIP1, as the README's threat model says"
+			else
+				bad "$prof: adverts forged with the peer's address take VIP1, and the README does not say so"
+			fi
+		else
+			bad "$prof: forged adverts with the peer's address did not move VIP1: the threat model test proves nothing"
+		fi
+		if wait_until 60000 steady; then
+			ok "$prof: spoof: VIP1 home again once the forger is silent"
+		else
+			bad "$prof: spoof: VIP1 not home (on '$(holders $VIP1)')"
+		fi
+		return
+	fi
 	if [ "${2-}" = control ]; then
 		nsx "$NS_a" nft delete table inet lb4
 		rogue_send
@@ -763,7 +860,7 @@ for x in a b; do
 	# add a second copy of the rules.
 	if nsx "$(ns_of $x)" nft -f "$T/$x/lb4.nft" &&
 	    nsx "$(ns_of $x)" nft -f "$T/$x/lb4.nft" &&
-	    [ "$(nsx "$(ns_of $x)" nft list ruleset | grep -c 'ip protocol vrrp accept')" = 1 ]; then
+	    [ "$(nsx "$(ns_of $x)" nft list ruleset | grep -c 'ip saddr .* meta l4proto vrrp .*accept')" = 1 ]; then
 		ok "node $x: etc/nftables/lb4.nft loads, and reloads in place"
 	else
 		bad "node $x: etc/nftables/lb4.nft does not load or reload cleanly"
@@ -804,11 +901,22 @@ else
 	head -20 "$T/a/lb4.log"
 	exit 1
 fi
-if LB4_SOCKET=$T/a/run/lb4/lb4.sock LB4CTL=$T/bin/lb4ctl setpriv --reuid=lb4 --regid=lb4 \
-    --init-groups -- "$T/hooks/check-lb4" 2>"$T/check.err"; then
-	ok "check-lb4 as user lb4 against the running lb4: healthy"
+if LB4_SOCKET=$T/a/run/lb4/lb4.sock LB4CTL=$T/bin/lb4ctl setpriv --reuid=lb4-vrrp \
+    --regid=lb4-vrrp --init-groups -- "$T/hooks/check-lb4" 2>"$T/check.err"; then
+	ok "check-lb4 as user lb4-vrrp (keepalived's script_user) against the running lb4: healthy"
 else
-	bad "check-lb4 as user lb4: $(cat "$T/check.err")"
+	bad "check-lb4 as user lb4-vrrp: $(cat "$T/check.err")"
+fi
+# lb4-vrrp may ask, not change (issue 14): SO_PEERCRED on the control socket.
+if setpriv --reuid=lb4-vrrp --regid=lb4-vrrp --init-groups -- \
+    "$T/bin/lb4ctl" -s "$T/a/run/lb4/lb4.sock" disable server web 10.99.1.11:8080 \
+    >/dev/null 2>"$T/ctl.err"; then
+	bad "lb4-vrrp disabled a server through lb4's control socket"
+	"$T/bin/lb4ctl" -s "$T/a/run/lb4/lb4.sock" enable server web 10.99.1.11:8080
+elif grep -q 'permission denied' "$T/ctl.err"; then
+	ok "lb4-vrrp cannot change lb4's state: $(head -c 160 "$T/ctl.err")"
+else
+	bad "lb4ctl disable as lb4-vrrp failed for another reason: $(cat "$T/ctl.err")"
 fi
 
 for prof in $PROFILES; do
@@ -831,6 +939,8 @@ for prof in $PROFILES; do
 	fi
 	if [ "$prof" = "${PROFILES%% *}" ]; then
 		rogue "$prof" control
+		fifo_forge "$prof"
+		rogue "$prof" spoof
 	fi
 	rogue "$prof"
 	for run in $(seq "$RUNS"); do
