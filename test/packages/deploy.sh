@@ -14,7 +14,9 @@
 #	a, b    run on that node only
 #    OPTIONs: `reload` keeps the block for the reload step (run once the
 #    pair is up and checked); `wait-home` runs the block only once both
-#    VIPs are home (the README says how long that takes; the test checks).
+#    VIPs are home (the README says how long that takes; the test checks);
+#    `last` runs it at the very end, node by node, waiting after each node
+#    for both VIPs to be home again (the upgrade's restart).
 # 2. Builds the .deb with the `build` blocks, and two Debian 12 trees (the
 #    package test's cached debootstrap tree) with apt's lists and the
 #    packages the install step needs already downloaded, since the
@@ -251,7 +253,7 @@ for n in $BLOCKS; do
 		fail "README.md:$line: deploy-test marker says '$where', not build, both, a or b" ;;
 	esac
 	for o in $opts; do
-		case $o in reload|wait-home) ;; *) bad_marker=1
+		case $o in reload|wait-home|last) ;; *) bad_marker=1
 			fail "README.md:$line: unknown deploy-test option '$o'" ;;
 		esac
 	done
@@ -531,11 +533,13 @@ run_node() {
 	fi
 	return 0
 }
-# run_block N PHASE: every command of block N, on its nodes.
+# run_block N PHASE [NODES]: every command of block N, on its nodes (or on
+# NODES).
 run_block() {
 	local n=$1 phase=$2 line where opts x nodes c l ok=1 ncmd=0
 	read -r line where opts < "$W/blocks/$n.where"
 	case $where in both) nodes="a b" ;; *) nodes=$where ;; esac
+	[ $# -lt 3 ] || nodes=$3
 	for x in $nodes; do
 		while IFS= read -r -d '' c; do
 			l=${c%%$'\n'*}; l=${l#\#@}
@@ -562,7 +566,7 @@ phase "README steps, in order"
 for n in $BLOCKS; do
 	read -r line where opts < "$W/blocks/$n.where"
 	[ "$where" != build ] || continue
-	case " $opts " in *" reload "*) continue ;; esac
+	case " $opts " in *" reload "*|*" last "*) continue ;; esac
 	case " $opts " in *" wait-home "*)
 		t=$(now_ms)
 		# A starts first and takes both VIPs; VIP2 goes home once B
@@ -808,5 +812,23 @@ if [ -n "$uids" ] && ! echo " $uids" | grep -q ' 0 '; then
 else
 	fail "node B: the site hook in /etc/lb4/vrrp.d: 'INSTANCE VI_2 MASTER 200' logged by uids '$uids'"
 fi
+
+# --- 8. blocks for the end: the upgrade's restart, node by node ----------------
+phase "last blocks"
+for n in $BLOCKS; do
+	read -r line where opts < "$W/blocks/$n.where"
+	case " $opts " in *" last "*) ;; *) continue ;; esac
+	case $where in both) nodes="a b" ;; *) nodes=$where ;; esac
+	for x in $nodes; do
+		t=$(now_ms)
+		run_block "$n" last "$x"
+		# As the README says: the next node once this one's VIP is home.
+		if wait_until 40 home; then
+			pass "node $x: both VIPs home $(( ($(now_ms) - t) / 1000 )) s after README.md:$line ran there"
+		else
+			fail "node $x: VIP1 on '$(holders $VIP1)', VIP2 on '$(holders $VIP2)' 40 s after README.md:$line"
+		fi
+	done
+done
 
 finish
