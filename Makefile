@@ -44,8 +44,8 @@ TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
 	check-packages check-db check-fuzz check-tsan fuzz fuzz-build deps \
-	deps-build demo bench deb rpm tools lint check-torture check-stress \
-	stress-torture torture-asan check-unit-user
+	deps-build deps-deb deps-rpm demo bench deb rpm tools lint \
+	check-torture check-stress stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -80,6 +80,11 @@ deps-build:
 	@test/deps.sh build
 deps:
 	@test/deps.sh build test
+# make deb / make rpm: their build tools (and, for deb, the Build-Depends).
+deps-deb:
+	@test/deps.sh deb
+deps-rpm:
+	@test/deps.sh rpm
 
 demo: deps-build all tools
 	@test/demo.sh
@@ -152,8 +157,12 @@ check-stress: all tools
 check-pair: all
 	@test/pair/run.sh || [ $$? -eq 77 ]
 
+# The package test, then README "Deploying a pair" run as written on two
+# booted containers (test/packages/deploy.sh); both need root.
 check-packages:
-	@test/packages/run.sh || [ $$? -eq 77 ]
+	@rc=0; test/packages/run.sh || [ $$? -eq 77 ] || rc=1; \
+	LB4_DEPLOY_DEB_BUILT=1 test/packages/deploy.sh || [ $$? -eq 77 ] || rc=1; \
+	exit $$rc
 
 # lb4 in front of etcd + 3 Patroni nodes (issue 16); root, about 3 min.
 check-db: all
@@ -257,13 +266,14 @@ define copy_tree
 	fi
 endef
 
-deb:
+deb: deps-deb
 	$(call copy_tree,$(B)/deb-src)
 	cp -R packaging/debian $(B)/deb-src/debian
 	rm -f $(B)/lb4_*.deb $(B)/lb4-dbgsym_*.deb $(B)/lb4_*.changes \
 	    $(B)/lb4_*.buildinfo
 	cd $(B)/deb-src && dpkg-buildpackage -us -uc -b -jauto
-	@ls -l $(B)/lb4_*.deb
+	@for f in $(B)/lb4_*.deb; do echo "package: $(CURDIR)/$$f"; done
+	@echo "install: apt-get install ./$$(ls $(B)/lb4_*.deb) keepalived nftables"
 
 # On Debian (CI) there are no Fedora macros and no Fedora build
 # dependencies: packaging/rpm/debian-shim.macros supplies the macros and
@@ -274,7 +284,7 @@ RPM_SHIM	= $(if $(wildcard /etc/debian_version),--nodeps \
 		  --load $(abspath packaging/rpm/debian-shim.macros) \
 		  --define '_lb4_shimdir $(abspath packaging/rpm)')
 
-rpm:
+rpm: deps-rpm
 	$(call copy_tree,$(RPM_TOP)/lb4-$(PKG_VERSION))
 	mkdir -p $(RPM_TOP)/SOURCES
 	tar -C $(RPM_TOP) -czf $(RPM_TOP)/SOURCES/lb4-$(PKG_VERSION).tar.gz \
@@ -284,7 +294,8 @@ rpm:
 	rpmbuild -bb $(RPM_SHIM) $(RPMBUILD_OPTS) --define '_topdir $(RPM_TOP)' \
 	    packaging/rpm/lb4.spec
 	cp $(RPM_TOP)/RPMS/*/lb4-$(PKG_VERSION)-*.rpm $(B)/
-	@ls -l $(B)/lb4-*.rpm
+	@for f in $(B)/lb4-*.rpm; do echo "package: $(CURDIR)/$$f"; done
+	@echo "install: dnf install ./$$(ls $(B)/lb4-*.rpm) keepalived nftables"
 
 clean:
 	rm -rf $(B) $(FUZZ_B)

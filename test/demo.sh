@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # make demo: lb4 in front of three demo backends on 127.0.0.1 with weights
 # 5,1,1; prints the spread of 35 connections, then keeps serving until
 # Ctrl-C.  Everything started here is stopped by PID on exit.
@@ -15,6 +15,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+# bash: /dev/tcp is a bash feature (dash, /bin/sh on Debian, has none and
+# would call every port free).
 port_free() {
 	! (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null
 }
@@ -61,7 +63,15 @@ echo "35 connections, in order (each backend answers its name):"
 echo
 LB4_SOCKET="$dir/lb4.sock" "$B/lb4ctl" show servers
 echo
-echo "Try: nc 127.0.0.1 $base   |   LB4_SOCKET=$dir/lb4.sock $B/lb4ctl show stats"
-echo "     curl -s 127.0.0.1:$((base + 4))/metrics"
+# Only tools that are here: make demo built tclient and lb4ctl; curl
+# (or nc) only when this machine has it.
+echo "Try: $B/tools/tclient --seq 7 --show 7 127.0.0.1:$base"
+echo "     LB4_SOCKET=$dir/lb4.sock $B/lb4ctl show stats"
+if command -v curl >/dev/null 2>&1; then
+	echo "     curl -s 127.0.0.1:$((base + 4))/metrics"
+fi
+if command -v nc >/dev/null 2>&1; then
+	echo "     nc 127.0.0.1 $base"
+fi
 echo "Serving until Ctrl-C."
 wait "$lb4_pid"

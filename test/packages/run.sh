@@ -12,7 +12,8 @@
 #    SPEC section 8 files, systemd-analyze verify).
 # 5. That tree booted with systemd-nspawn: systemctl start/stop/reload, lb4
 #    running as lb4 with only CAP_NET_BIND_SERVICE, an upgrade to a rebuilt
-#    package over a locally edited conffile (--force-confold), and a purge.
+#    package over a locally edited conffile (--force-confold) that leaves
+#    the running lb4 alone, and a purge.
 #    If this machine cannot boot a container, that part is SKIPPED, loudly,
 #    with the reason, and never counted as passed.
 #
@@ -23,6 +24,7 @@
 #                       are cached (default /var/cache/lb4-pkgtest)
 #   LB4_PKGTEST_MIRROR  Debian mirror (default: this machine's apt source)
 #   LB4_PKGTEST_KEEP=1  keep build/pkgtest/root afterwards (for debugging)
+#   LB4_PKGTEST_MACHINE the container's name (default lb4-pkgtest)
 
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -31,9 +33,9 @@ B=$ROOT/build
 W=$B/pkgtest
 R=$W/root
 LOG=$W/run.log
-CACHE=${LB4_PKGTEST_CACHE:-/var/cache/lb4-pkgtest}
-SUITE=bookworm
-INCLUDE=systemd,systemd-sysv,dbus,ca-certificates,man-db
+MACHINE=${LB4_PKGTEST_MACHINE:-lb4-pkgtest}
+# shellcheck source=test/packages/lib.sh
+. "$HERE/lib.sh"
 
 passed=0 failed=0 skipped=0
 T0=$SECONDS
@@ -125,7 +127,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 rm -rf --one-file-system "$W"
-mkdir -p "$W" "$CACHE"
+mkdir -p "$W"
 : > "$LOG"
 echo "log: $LOG"
 
@@ -260,6 +262,12 @@ else
 	else
 		fail "rpm: %pre does not create the lb4 user ($W/rpm.scripts)"
 	fi
+	if rpm -qp --qf '[%{FILEMODES:perms} %{FILENAMES}\n]' "$RPM" |
+	    grep -q '^d.* /etc/lb4/vrrp\.d$'; then
+		pass "rpm: has the directory /etc/lb4/vrrp.d"
+	else
+		fail "rpm: no directory /etc/lb4/vrrp.d"
+	fi
 	n=$(grep -c 'systemd-update-helper .*lb4\.service' "$W/rpm.scripts")
 	if [ "$n" -ge 3 ]; then
 		pass "rpm: %post, %preun, %postun run the systemd scriptlets"
@@ -306,45 +314,13 @@ fi
 
 # --- 4. install into a fresh Debian 12 -----------------------------------
 phase "debootstrap a minimal Debian 12"
-MIRROR=${LB4_PKGTEST_MIRROR:-}
-if [ -z "$MIRROR" ]; then
-	MIRROR=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	    awk '/^URIs:/ { u = $2 } /^Suites:/ && / bookworm( |$)/ { print u; exit }')
-fi
-if [ -z "$MIRROR" ]; then
-	MIRROR=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' \
-	    /etc/apt/sources.list 2>/dev/null)
-fi
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-key=$(printf '%s %s %s' "$SUITE" "$INCLUDE" "$MIRROR" | md5sum | cut -c1-8)
-DEBS_TGZ=$CACHE/$SUITE-$key-debs.tgz
-ROOT_TAR=$CACHE/$SUITE-$key-root.tar
+MIRROR=$(pkgtest_mirror)
 t=$SECONDS
-ok=1
-if [ ! -s "$ROOT_TAR" ]; then
-	if [ ! -s "$DEBS_TGZ" ]; then
-		debootstrap --variant=minbase --include=$INCLUDE \
-		    --make-tarball="$DEBS_TGZ.tmp" "$SUITE" "$W/mk" "$MIRROR" \
-		    >> "$LOG" 2>&1 && mv "$DEBS_TGZ.tmp" "$DEBS_TGZ" || ok=0
-		rm -rf --one-file-system "$W/mk" "$DEBS_TGZ.tmp"
-	fi
-	if [ $ok = 1 ]; then
-		rm -rf --one-file-system "$R"
-		debootstrap --variant=minbase --include=$INCLUDE \
-		    --unpack-tarball="$DEBS_TGZ" "$SUITE" "$R" "$MIRROR" \
-		    >> "$LOG" 2>&1 || ok=0
-		[ $ok = 1 ] && tar -C "$R" -cf "$ROOT_TAR.tmp" . &&
-		    mv "$ROOT_TAR.tmp" "$ROOT_TAR"
-		rm -f "$ROOT_TAR.tmp"
-	fi
-else
-	mkdir -p "$R" && tar -C "$R" -xf "$ROOT_TAR" || ok=0
-fi
-if [ $ok = 1 ]; then
-	pass "Debian 12 tree from $MIRROR ($((SECONDS - t)) s; cache $CACHE)"
+if pkgtest_tree "$R" "$LOG"; then
+	pass "Debian 12 tree from $MIRROR ($((SECONDS - t)) s; cache $PKGTEST_CACHE)"
 else
 	tail -20 "$LOG"
-	fail "debootstrap $SUITE from $MIRROR"
+	fail "debootstrap $PKGTEST_SUITE from $MIRROR"
 	finish
 fi
 
@@ -509,25 +485,12 @@ in_ct() {
 	    PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 \
 	    DEBIAN_FRONTEND=noninteractive SYSTEMD_PAGER= "$@"
 }
-# The container's PID 1: the descendant of systemd-nspawn that is PID 1 in
-# its own PID namespace.
-find_init() {
-	local p c
-	for p in $(ps -e -o pid= -o ppid= | awk -v n="$NSPAWN_PID" '
-	    { par[$1] = $2 } END { for (p in par) { q = p
-	    while (q in par && q != 1) { if (par[q] == n) { print p; break }
-	    q = par[q] } } }'); do
-		c=$(awk '/^NSpid:/ { print $NF }' "/proc/$p/status" 2>/dev/null)
-		[ "$c" = 1 ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 boot_reason=
 t=$SECONDS
 # --private-network: lb4 and its placeholder addresses stay on the
 # container's own loopback, away from anything else on this machine.
 systemd-nspawn --keep-unit --register=no -b -D "$R" --private-network \
-    --machine=lb4-pkgtest > "$W/nspawn.log" 2>&1 < /dev/null &
+    --machine="$MACHINE" > "$W/nspawn.log" 2>&1 < /dev/null &
 NSPAWN_PID=$!
 state=
 for i in $(seq 1 120); do
@@ -535,7 +498,7 @@ for i in $(seq 1 120); do
 		boot_reason="systemd-nspawn exited during boot"
 		break
 	fi
-	[ -n "$INIT_PID" ] || INIT_PID=$(find_init)
+	[ -n "$INIT_PID" ] || INIT_PID=$(pkgtest_find_init "$NSPAWN_PID")
 	if [ -n "$INIT_PID" ]; then
 		state=$(in_ct systemctl is-system-running 2>/dev/null)
 		case $state in running|degraded) break ;; esac
@@ -578,11 +541,6 @@ if [ $BOOTED = 1 ]; then
 		"$@"
 	}
 	same_process() { ct_active && [ "$(mainpid)" = "$1" ]; }
-	new_process() {
-		local p
-		p=$(mainpid)
-		[ -n "$p" ] && [ "$p" != 0 ] && [ "$p" != "$1" ]
-	}
 	status_is() {	# status_is FIELD VALUE: every column of FIELD is VALUE
 		awk -v f="$1:" -v v="$2" '$1 == f { ok = 1
 		    for (i = 2; i <= NF; i++) if ($i != v) ok = 0 }
@@ -795,7 +753,7 @@ if [ $BOOTED = 1 ]; then
 	    in_ct getent passwd lb4
 	stop_container
 	check "the container powered off cleanly" \
-	    grep -q 'Container lb4-pkgtest has been shut down' "$W/nspawn.log"
+	    grep -q "Container $MACHINE has been shut down" "$W/nspawn.log"
 fi
 
 finish
