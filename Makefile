@@ -36,7 +36,8 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages deps deps-build demo bench deb rpm tools lint
+	check-ecmp check-packages check-stress check-ecmp-long deps deps-build \
+	demo bench deb rpm tools lint
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -80,6 +81,7 @@ check: deps
 	$(MAKE) check-unit
 	$(MAKE) check-integration
 	$(MAKE) check-pair
+	$(MAKE) check-ecmp
 	$(MAKE) check-packages
 
 check-unit: all $(UNIT_BINS)
@@ -92,8 +94,22 @@ check-integration: all tools
 check-pair: all
 	@test/pair/run.sh || [ $$? -eq 77 ]
 
+# Four lb4 nodes behind a BIRD router doing ECMP (README, "Beyond a
+# pair"), in network namespaces: the short form, resilient groups only,
+# about 3 minutes.
+check-ecmp: all
+	@ECMP_MODES=resilient test/ecmp/run.sh || [ $$? -eq 77 ]
+
 check-packages:
 	@test/packages/run.sh || [ $$? -eq 77 ]
+
+# The long forms, one after the other: a simple list of parts.
+check-stress: all tools
+	$(MAKE) check-ecmp-long
+
+# Both router modes (plain multipath, resilient groups), 3 runs each.
+check-ecmp-long: all
+	@ECMP_RUNS=3 test/ecmp/run.sh || [ $$? -eq 77 ]
 
 bench: all tools
 	@test/bench/run.sh
@@ -118,11 +134,16 @@ install: all
 	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
 	if [ -f etc/lb4.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
+	# ECMP nodes: the BGP gate's unit (disabled until enabled by hand).
+	install -D -m 0644 etc/ecmp/lb4-bgp-gate.service \
+	    $(DESTDIR)$(UNITDIR)/lb4-bgp-gate.service
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	# Examples: the keepalived configs and drop-in, the nftables ruleset,
-	# lb4.conf for a pair node.
-	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf; do \
+	# lb4.conf for a pair node and for an ECMP node, the BIRD configs and
+	# the ECMP files (nftables, sysctl, units, the router-side helper).
+	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf \
+	    etc/bird etc/ecmp; do \
 	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \

@@ -455,6 +455,7 @@ load(int argc, char **argv)
 	const char *file = NULL;
 	int opt, secs = 120, probe_ms = 5, nlong = 200, period_ms = 200;
 	int64_t lmin = 4000, lmax = 12000, t, end, next_probe, next_scan;
+	int64_t next_long;
 	int ep, i, n, nlive = 0;
 
 	while ((opt = getopt(argc, argv, "o:T:i:L:l:p:")) != -1) {
@@ -483,24 +484,31 @@ load(int argc, char **argv)
 		perror(file);
 		return 1;
 	}
+	/* Line by line: what was measured survives a KILL. */
+	setvbuf(out, NULL, _IOLBF, 0);
 	srandom((unsigned)getpid());
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	t = now_us();
 	end = t + (int64_t)secs * 1000000;
 	next_probe = t;
 	next_scan = t;
+	next_long = t;
 	while (!stop && (t = now_us()) < end) {
-		/* Keep nlong long connections; open at most 20 per round so
-		 * that the start is staggered. */
-		for (i = 0; nlive < nlong && i < 20; i++) {
+		/* Keep nlong long connections, opening one at most every
+		 * 2 ms: a node that refuses them must not turn the
+		 * replacements into a connection storm. */
+		while (nlive < nlong && next_long <= t) {
 			int fd = new_conn(ep, &ss, len, K_LONG, t);
 
+			next_long += 2000;
 			if (fd == -1)
 				break;
 			lcs[fd].end_us = t + rnd_between(lmin, lmax) * 1000;
 			lcs[fd].next_send = t;
 			nlive++;
 		}
+		if (next_long < t - 2000)
+			next_long = t - 2000;
 		while (next_probe <= t) {
 			if (new_conn(ep, &ss, len, K_PROBE, next_probe) == -1)
 				fprintf(out, "A %lld 0 0 -\n",

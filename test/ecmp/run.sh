@@ -61,7 +61,7 @@ LB4CTL_BIN=$ROOT/build/lb4ctl
 CHECK_TIMEOUT=2					# bgp-gate -t
 BOUND_KILL=1000					# health file 1 -> route gone
 BOUND_HANG=$(( (CHECK_TIMEOUT + 1) * 1000 + 500 ))	# + polling
-BOUND_CRASH=1000				# BFD 3 x 100 ms + BIRD
+BOUND_CRASH=2000				# BFD 3 x 100 ms + BIRD, loaded host
 
 VIP4=10.19.9.10
 VIP6=fd19:9::10
@@ -228,7 +228,7 @@ build_topology() {	# build_topology MODE
 		ip addr add 10.19.2.11/24 dev e19s0 && ip addr add 10.19.2.12/24 dev e19s0 &&
 		ip addr add 10.19.2.13/24 dev e19s0 && ip link set e19s0 up &&
 		ip route add default via 10.19.2.1' || return 1
-	nsx "$NS_SV" "$TOOL" serve -T 7200 10.19.2.11:8080 10.19.2.12:8080 10.19.2.13:8080 \
+	ip netns exec "$NS_SV" "$TOOL" serve -T 7200 10.19.2.11:8080 10.19.2.12:8080 10.19.2.13:8080 \
 	    >"$T/serve.log" 2>&1 &
 	SRV_PID=$!
 	for n in $NODES; do
@@ -244,11 +244,11 @@ build_topology() {	# build_topology MODE
 	subst "$ROOT/etc/bird/bird-router.conf" |
 	    sed -e "s|^log syslog all;|log \"$T/router-bird.log\" all;|" >"$T/router-bird.conf"
 	[ "$mode" = resilient ] && sed -i 's/^\t#kernel table 19;/\tkernel table 19;/' "$T/router-bird.conf"
-	nsx "$NS_RT" bird -f -c "$T/router-bird.conf" -s "$T/router-bird.ctl" -P "$T/router-bird.pid" \
+	ip netns exec "$NS_RT" bird -f -c "$T/router-bird.conf" -s "$T/router-bird.ctl" -P "$T/router-bird.pid" \
 	    >"$T/router-bird.out" 2>&1 &
 	RT_BIRD=$!
 	if [ "$mode" = resilient ]; then
-		nsx "$NS_RT" "$ROOT/etc/ecmp/lb4-resilient-ecmp" -t 19 -i 900 \
+		ip netns exec "$NS_RT" "$ROOT/etc/ecmp/lb4-resilient-ecmp" -t 19 -i 900 \
 		    >"$T/helper.log" 2>&1 &
 		HELPER_PID=$!
 	fi
@@ -283,13 +283,13 @@ node_setup() {	# the node's shipped files with its addresses
 
 start_bird() {
 	local n=$1 d=$T/n$1
-	nsx "${P}n$n" bird -f -c "$d/bird.conf" -s "$d/bird.ctl" -P "$d/bird.pid" >>"$d/bird.out" 2>&1 &
+	ip netns exec "${P}n$n" bird -f -c "$d/bird.conf" -s "$d/bird.ctl" -P "$d/bird.pid" >>"$d/bird.out" 2>&1 &
 	BIRD_PID[$n]=$!
 }
 
 start_lb4() {
 	local n=$1 d=$T/n$1
-	nsx "${P}n$n" "$LB4_BIN" -c "$d/lb4.conf" >>"$d/lb4.log" 2>&1 &
+	ip netns exec "${P}n$n" "$LB4_BIN" -c "$d/lb4.conf" >>"$d/lb4.log" 2>&1 &
 	LB4_PID[$n]=$!
 }
 
@@ -303,7 +303,7 @@ lb4_gone() {
 
 start_gate() {
 	local n=$1 d=$T/n$1
-	nsx "${P}n$n" env LB4CTL="$LB4CTL_BIN" "$ROOT/vrrp-hooks/bgp-gate" \
+	ip netns exec "${P}n$n" env LB4CTL="$LB4CTL_BIN" "$ROOT/vrrp-hooks/bgp-gate" \
 	    -f "$d/health" -s "$d/lb4.sock" -b "$d/bird.ctl" -d "$d/drain" \
 	    -t $CHECK_TIMEOUT >>"$d/gate.log" 2>&1 &
 	GATE_PID[$n]=$!
@@ -316,28 +316,44 @@ ecmp_cmd() {	# ecmp_cmd N ARGS...: vrrp-hooks/ecmp on node N
 	    -s "$d/lb4.sock" -b "$d/bird.ctl" -d "$d/drain" -n "$d/lb4-ecmp.nft" "$@"
 }
 
-# The router's forwarding state for VIP4, every 20 ms, one line per change:
+# The router's forwarding state for VIP4, every 25 ms, one line per change:
 # "US n1,n2,..." (node numbers).  Plain: the route's next hops; resilient:
 # the members of the nexthop group the route points to.
 start_watch() {
-	nsx "$NS_RT" bash -c '
+	# Bash builtins only, apart from ip itself: this runs 40 times a second.
+	ip netns exec "$NS_RT" bash -c '
+		declare -A via
 		last=x
+		exec {sfd}<> <(:)	# read -t on it: a sleep without a fork
 		while :; do
 			r=$(ip -o route show '"$VIP4"'/32 table main 2>/dev/null)
-			if [[ $r == *nhid* ]]; then
-				r=$(ip nexthop show 2>/dev/null | awk -v route="$r" "
-				    BEGIN { split(route, w, \" \"); for (i in w) if (w[i] == \"nhid\") gid = w[i+1] }
-				    \$1 == \"id\" && \$3 == \"via\" { via[\$2] = \$4 }
-				    \$1 == \"id\" && \$2 == gid && \$3 == \"group\" { grp = \$4 }
-				    END { n = split(grp, m, \"/\"); s = \"\"; for (i = 1; i <= n; i++) { x = m[i]; sub(/,.*/, \"\", x); s = s \" via \" via[x] } print s }")
+			hops=()
+			if [[ $r =~ nhid\ ([0-9]+) ]]; then
+				gid=${BASH_REMATCH[1]} members=
+				while read -r _ id k rest; do
+					if [ "$k" = via ]; then via[$id]=${rest%% *}
+					elif [ "$id" = "$gid" ] && [ "$k" = group ]; then members=${rest%% *}
+					fi
+				done < <(ip nexthop show 2>/dev/null)
+				IFS=/ read -ra m <<<"$members"
+				for x in "${m[@]}"; do hops+=("${via[${x%%,*}]-}"); done
+			else
+				for w in $r; do
+					[[ $w == 10.19.1.2? ]] && hops+=("$w")
+				done
 			fi
-			s=$(grep -o "via 10\.19\.1\.2[0-9]" <<<"$r" | sed "s/.*\.2//" | sort -n | paste -sd, -)
+			s=
+			for k in 1 2 3 4; do
+				for h in "${hops[@]}"; do
+					[ "$h" = 10.19.1.2$k ] && { s=${s:+$s,}$k; break; }
+				done
+			done
 			[ -n "$s" ] || s=none
 			if [ "$s" != "$last" ]; then
 				echo "${EPOCHREALTIME//[!0-9]/} $s"
 				last=$s
 			fi
-			sleep 0.02
+			read -r -t 0.025 -u $sfd
 		done' >>"$T/watch.log" 2>&1 &
 	WATCH_PID=$!
 }
@@ -393,7 +409,7 @@ record() {	# record MODE SCENARIO CONV GAP FAILED/DELAYED CUTS LONG SPREAD NOTES
 }
 
 start_load() {	# start_load FILE SECONDS
-	nsx "$NS_CL" "$TOOL" load -o "$1" -T "$2" -i "$PROBE_MS" -L "$NLONG" -l 4000:12000 \
+	ip netns exec "$NS_CL" "$TOOL" load -o "$1" -T "$2" -i "$PROBE_MS" -L "$NLONG" -l 4000:12000 \
 	    "$VIP4:80" >>"$T/load.err" 2>&1 &
 	LOAD_PID=$!
 }
@@ -494,7 +510,7 @@ reset_router() {	# resilient: fresh groups, so that each scenario starts even
 	[ "$1" = resilient ] || return 0
 	stop_pid "$HELPER_PID"
 	nsx "$NS_RT" "$ROOT/etc/ecmp/lb4-resilient-ecmp" -t 19 --flush >>"$T/helper.log" 2>&1
-	nsx "$NS_RT" "$ROOT/etc/ecmp/lb4-resilient-ecmp" -t 19 -i 900 >>"$T/helper.log" 2>&1 &
+	ip netns exec "$NS_RT" "$ROOT/etc/ecmp/lb4-resilient-ecmp" -t 19 -i 900 >>"$T/helper.log" 2>&1 &
 	HELPER_PID=$!
 	wait_until 5000 all_up
 }
