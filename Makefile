@@ -134,9 +134,6 @@ install: all
 	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
 	if [ -f etc/lb4.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
-	# ECMP nodes: the BGP gate's unit (disabled until enabled by hand).
-	install -D -m 0644 etc/ecmp/lb4-bgp-gate.service \
-	    $(DESTDIR)$(UNITDIR)/lb4-bgp-gate.service
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	# Examples: the keepalived configs and drop-in, the nftables ruleset,
