@@ -43,9 +43,10 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages check-db check-fuzz check-tsan fuzz fuzz-build deps \
-	deps-build deps-deb deps-rpm demo bench deb rpm tools lint \
-	check-torture check-stress stress-torture torture-asan check-unit-user
+	check-packages check-db check-ecmp check-ecmp-long check-fuzz \
+	check-tsan fuzz fuzz-build deps deps-build deps-deb deps-rpm demo \
+	bench deb rpm tools lint check-torture check-stress stress-torture \
+	torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
 
@@ -97,6 +98,7 @@ check: deps
 	$(MAKE) check-torture
 	$(MAKE) check-pair
 	$(MAKE) check-db
+	$(MAKE) check-ecmp
 	$(MAKE) check-packages
 	$(MAKE) check-fuzz
 
@@ -143,11 +145,13 @@ stress-torture: torture-asan tools
 # which runs alone (make check-stress STRESS=churn-tuned).  churn-*: the
 # churn test across the 60 s TIME_WAIT (t_churn.sh, CHURN=long), minutes
 # each.
-STRESS		?= torture churn-defaults churn-sources churn-tuned
+STRESS		?= torture tsan churn-defaults churn-sources churn-tuned ecmp
 check-stress: all tools
 	@for s in $(STRESS); do \
 	    case $$s in \
 	    torture) $(MAKE) stress-torture || exit 1 ;; \
+	    tsan) $(MAKE) check-tsan || exit 1 ;; \
+	    ecmp) $(MAKE) check-ecmp-long || exit 1 ;; \
 	    churn-*) CHURN=long PART=$${s#churn-} LB4_SPLICE_MODES=true \
 		LB4_TEST_TIMEOUT=600 test/integration/run.sh t_churn || exit 1 ;; \
 	    *) echo "check-stress: unknown part $$s" >&2; exit 2 ;; \
@@ -156,6 +160,12 @@ check-stress: all tools
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
 check-pair: all
 	@test/pair/run.sh || [ $$? -eq 77 ]
+
+# Four lb4 nodes behind a BIRD router doing ECMP (README, "Beyond a
+# pair"), in network namespaces: the short form, resilient groups only,
+# about 3 minutes.
+check-ecmp: all
+	@ECMP_MODES=resilient test/ecmp/run.sh || [ $$? -eq 77 ]
 
 # The package test, then README "Deploying a pair" run as written on two
 # booted containers (test/packages/deploy.sh); both need root.
@@ -167,6 +177,10 @@ check-packages:
 # lb4 in front of etcd + 3 Patroni nodes (issue 16); root, about 3 min.
 check-db: all
 	@test/db/t_patroni.sh || [ $$? -eq 77 ]
+
+# Both router modes (plain multipath, resilient groups), 3 runs each.
+check-ecmp-long: all
+	@ECMP_RUNS=3 test/ecmp/run.sh || [ $$? -eq 77 ]
 
 bench: all tools
 	@test/bench/run.sh
@@ -212,7 +226,6 @@ check-fuzz: fuzz-build
 check-tsan:
 	@test/tsan.sh
 
-check-stress: check-tsan
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
@@ -240,10 +253,12 @@ install: all
 	install -d $(DESTDIR)$(SYSCONFDIR)/lb4/vrrp.d
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	# Examples: the keepalived configs and drop-in, the nftables ruleset,
-	# lb4.conf for a pair node, the sysctl settings for a node (an example,
-	# not active: README "Connection churn" says why).
+	# lb4.conf for a pair node and for an ECMP node, the BIRD configs and
+	# the ECMP files (nftables, sysctl, units, the router-side helper), the
+	# sysctl settings for a node (an example, not active: README
+	# "Connection churn" says why).
 	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf \
-	    etc/sysctl.d; do \
+	    etc/sysctl.d etc/bird etc/ecmp; do \
 	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
