@@ -190,8 +190,8 @@ node_metrics(struct state *st, struct text *t)
 	text_printf(t, "lb4_healthy %d\n", !LOAD(&st->rt.stopping) &&
 	    state_healthy(st, why, sizeof(why)));
 	family(t, "lb4_log_dropped_total", "counter",
-	    "Connection log lines dropped because the log could not keep "
-	    "up.");
+	    "Log lines (connection log and messages) dropped because the "
+	    "log reader could not keep up.");
 	text_printf(t, "lb4_log_dropped_total %llu\n",
 	    (unsigned long long)state_log_dropped(st));
 }
