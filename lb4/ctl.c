@@ -20,6 +20,7 @@
 #include "oneshot.h"
 #include "pool.h"
 #include "reload.h"
+#include "vrrp.h"
 
 #define MAX_WORDS	8
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
@@ -189,6 +190,21 @@ do_reload(ctl_reload_fn reload, struct text *r)
 		    "configuration is still in force\n");
 }
 
+/*
+ * "vrrp INSTANCE STATE": keepalived's notify script reports a transition.
+ * It only records what lb4 exports (lb4_vrrp_state); nothing is changed.
+ */
+static void
+vrrp(char **w, struct text *r)
+{
+	char	err[128];
+
+	if (vrrp_report(w[1], w[2], err, sizeof(err)) == -1)
+		text_printf(r, "error: %s\n", err);
+	else
+		text_printf(r, "ok\n");
+}
+
 void
 ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
     struct text *r)
@@ -215,10 +231,16 @@ ctl_execute(struct state *st, ctl_reload_fn reload, const char *line,
 		health(st, r);
 	else if (n == 1 && !strcmp(w[0], "reload"))
 		do_reload(reload, r);
-	else
+	else if (n == 3 && !strcmp(w[0], "vrrp"))
+		vrrp(w, r);
+	else if (n == 2 && !strcmp(w[0], "show") && !strcmp(w[1], "vrrp")) {
+		vrrp_show(r);
+		text_printf(r, "ok\n");
+	} else
 		text_printf(r, "error: unknown command (try: show servers, "
-		    "show stats, enable|disable|drain server POOL ADDRESS, "
-		    "set weight POOL ADDRESS N, health, reload)\n");
+		    "show stats, show vrrp, enable|disable|drain server POOL "
+		    "ADDRESS, set weight POOL ADDRESS N, health, reload, "
+		    "vrrp INSTANCE STATE)\n");
 }
 
 static void

@@ -20,6 +20,7 @@
 #include "pool.h"
 #include "reload.h"
 #include "version.h"
+#include "vrrp.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
@@ -286,6 +287,7 @@ metrics_render(struct state *st, struct text *t)
 	end_metrics(st, t);
 	connect_time_metrics(st, t);
 	node_metrics(st, t);
+	vrrp_metrics(t);
 	family(t, "lb4_reloads_total", "counter",
 	    "Configuration reloads, by result.");
 	text_printf(t, "lb4_reloads_total{result=\"success\"} %lu\n"
