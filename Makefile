@@ -36,7 +36,8 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
-	check-packages deps deps-build demo bench deb rpm tools lint \
+	check-packages check-monitoring deps deps-build demo bench deb rpm \
+	tools lint \
 	check-torture check-stress stress-torture torture-asan
 
 all: $(B)/lb4 $(B)/lb4ctl
@@ -79,6 +80,7 @@ demo: deps-build all tools
 check: deps
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
+	$(MAKE) check-monitoring
 	$(MAKE) check-integration
 	$(MAKE) check-torture
 	$(MAKE) check-pair
@@ -89,6 +91,13 @@ check-unit: all $(UNIT_BINS)
 
 check-integration: all tools
 	@test/integration/run.sh
+
+# The alert rules: promtool checks them and runs their unit tests (every
+# rule firing and not firing).  test/integration/t_monitoring.sh checks
+# that a real lb4 exports every series they and the dashboard query.
+check-monitoring:
+	promtool check rules etc/prometheus/lb4-alerts.yml
+	cd etc/prometheus && promtool test rules lb4-alerts.test.yml
 
 # The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
 # with the plain test peers.  check-torture is the short form that make
