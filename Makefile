@@ -45,8 +45,16 @@ all: $(B)/lb4 $(B)/lb4ctl
 $(B)/obj/%.o: lb4/%.c $(wildcard lb4/*.h) | $(B)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)/obj $(B)/test $(B)/tools:
+$(B)/obj $(B)/test $(B)/tools $(B)/gen:
 	mkdir -p $@
+
+# The status page (GET / of the metrics address) is lb4/status.html, built
+# in as a C string.
+$(B)/gen/status_html.h: lb4/status.html | $(B)/gen
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+	    $< > $@.tmp && mv $@.tmp $@
+$(B)/obj/statuspage.o: $(B)/gen/status_html.h
+$(B)/obj/statuspage.o: CPPFLAGS += -I$(B)/gen
 
 $(B)/lb4.a: $(LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -135,10 +143,11 @@ check-packages:
 bench: all tools
 	@test/bench/run.sh
 
-lint:
+lint: $(B)/gen/status_html.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -D_GNU_SOURCE lb4/
-	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4
+	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4 \
+	    -I$(B)/gen
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/lb4 \

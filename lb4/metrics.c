@@ -19,6 +19,7 @@
 #include "oneshot.h"
 #include "pool.h"
 #include "reload.h"
+#include "statuspage.h"
 #include "version.h"
 #include "vrrp.h"
 
@@ -307,22 +308,47 @@ metrics_render(struct state *st, struct text *t)
 	    pinned.servers);
 }
 
+/* "GET <path>" with <path> whole: followed by a space or a query. */
+static int
+is_get(const char *request, const char *path)
+{
+	size_t	n = strlen(path);
+
+	return strncmp(request, "GET ", 4) == 0 &&
+	    strncmp(request + 4, path, n) == 0 &&
+	    (request[4 + n] == ' ' || request[4 + n] == '?');
+}
+
 static void
 on_request(void *arg, const char *request, struct text *reply)
 {
-	struct text	body = { 0 };
+	struct text	 body = { 0 };
+	const char	*type, *extra = "";
 
-	if (strncmp(request, "GET /metrics ", 13) != 0 &&
-	    strncmp(request, "GET /metrics?", 13) != 0) {
+	if (is_get(request, "/metrics")) {
+		metrics_render(arg, &body);
+		type = "text/plain; version=0.0.4";
+	} else if (is_get(request, "/status.json")) {
+		statuspage_json(arg, &body);
+		type = "application/json";
+		extra = "Cache-Control: no-store\r\n";
+	} else if (is_get(request, "/")) {
+		statuspage_html(&body);
+		type = "text/html; charset=utf-8";
+		/* The page is whole in itself: nothing else may load. */
+		extra = "Cache-Control: no-store\r\nContent-Security-Policy: "
+		    "default-src 'none'; script-src 'unsafe-inline'; "
+		    "style-src 'unsafe-inline'; connect-src 'self'\r\n"
+		    "X-Content-Type-Options: nosniff\r\n";
+	} else {
 		text_printf(reply, "HTTP/1.0 404 Not Found\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: 10\r\n"
 		    "Connection: close\r\n\r\nnot found\n");
 		return;
 	}
-	metrics_render(arg, &body);
-	text_printf(reply, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
-	    "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n"
-	    "\r\n%.*s", body.len, (int)body.len, body.p ? body.p : "");
+	text_printf(reply, "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n%s"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%.*s", type,
+	    extra, body.len, (int)body.len, body.p ? body.p : "");
 	reply->failed |= body.failed;
 	text_free(&body);
 }

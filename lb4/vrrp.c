@@ -93,6 +93,22 @@ vrrp_show(struct text *t)
 }
 
 void
+vrrp_json(struct text *t)
+{
+	time_t	now = mono_s();
+	int	i;
+
+	/* Names are checked by name_ok(): nothing to escape. */
+	text_printf(t, "\"vrrp\":[");
+	for (i = 0; i < nknown; i++)
+		text_printf(t, "%s{\"instance\":\"%s\",\"state\":\"%s\","
+		    "\"since_s\":%lld}", i ? "," : "", known[i].name,
+		    vrrp_states[known[i].state],
+		    (long long)(now - known[i].since));
+	text_printf(t, "]");
+}
+
+void
 vrrp_metrics(struct text *t)
 {
 	int	i, s;

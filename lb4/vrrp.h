@@ -30,6 +30,9 @@ int	vrrp_report(const char *instance, const char *state, char *err,
 /* "vrrp INSTANCE STATE since=SECONDS" lines for lb4ctl show vrrp. */
 void	vrrp_show(struct text *t);
 
+/* "vrrp":[{"instance":..,"state":..,"since_s":..},..] for status.json. */
+void	vrrp_json(struct text *t);
+
 /* The lb4_vrrp_state family: one 0/1 series per instance and state. */
 void	vrrp_metrics(struct text *t);
 
