@@ -101,11 +101,13 @@ check-integration: all tools
 	@test/integration/run.sh
 
 # The alert rules: promtool checks them and runs their unit tests (every
-# rule firing and not firing).  test/integration/t_monitoring.sh checks
-# that a real lb4 exports every series they and the dashboard query.
+# rule firing and not firing); every query of the Grafana dashboard must
+# parse.  test/integration/t_monitoring.sh checks that a real lb4 exports
+# every series they query.
 check-monitoring:
 	promtool check rules etc/prometheus/lb4-alerts.yml
 	cd etc/prometheus && promtool test rules lb4-alerts.test.yml
+	python3 test/monitoring/queries.py check etc/grafana/lb4.json
 
 # The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
 # with the plain test peers.  check-torture is the short form that make
@@ -167,8 +169,10 @@ install: all
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
 	[ ! -f README.md ] || install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 	# Examples: the keepalived configs and drop-in, the nftables ruleset,
-	# lb4.conf for a pair node.
-	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf; do \
+	# lb4.conf for a pair node, the Prometheus alert rules (and their
+	# tests) and the Grafana dashboard.
+	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf \
+	    etc/prometheus etc/grafana; do \
 	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
