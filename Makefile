@@ -147,7 +147,7 @@ bench: all tools
 
 lint: $(B)/gen/status_html.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -D_GNU_SOURCE lb4/
+	    --inline-suppr -D_GNU_SOURCE -I$(B)/gen lb4/
 	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4 \
 	    -I$(B)/gen
 
