@@ -138,6 +138,8 @@ try:
             t = wait("plot", secs, lambda: js(
                 "var p = document.querySelector('#plot-conns polyline');"
                 "if (!p) return 'no polyline';"
+                "if (!p.getBBox || p.getBBox().width < 10)"
+                " return 'polyline not rendered as SVG';"
                 "var ys = p.getAttribute('points').split(' ').map("
                 "function (q) { return parseFloat(q.split(',')[1]); });"
                 "return ys.length > 1 && Math.min.apply(null, ys) < 70"
