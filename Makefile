@@ -44,17 +44,25 @@ TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
 	check-packages check-db check-ecmp check-ecmp-long check-fuzz \
-	check-tsan fuzz fuzz-build deps deps-build deps-deb deps-rpm demo \
-	bench deb rpm tools lint check-torture check-stress stress-torture \
-	torture-asan check-unit-user
+	check-monitoring check-tsan fuzz fuzz-build deps deps-build deps-deb \
+	deps-rpm demo bench deb rpm tools lint check-torture check-stress \
+	stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
 
 $(B)/obj/%.o: lb4/%.c $(wildcard lb4/*.h) | $(B)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)/obj $(B)/test $(B)/tools:
+$(B)/obj $(B)/test $(B)/tools $(B)/gen:
 	mkdir -p $@
+
+# The status page (GET / of the metrics address) is lb4/status.html, built
+# in as a C string.
+$(B)/gen/status_html.h: lb4/status.html | $(B)/gen
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
+	    $< > $@.tmp && mv $@.tmp $@
+$(B)/obj/statuspage.o: $(B)/gen/status_html.h
+$(B)/obj/statuspage.o: CPPFLAGS += -I$(B)/gen
 
 $(B)/lb4.a: $(LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -93,6 +101,7 @@ demo: deps-build all tools
 check: deps
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
+	$(MAKE) check-monitoring
 	$(MAKE) check-integration
 	$(MAKE) check-unit-user
 	$(MAKE) check-torture
@@ -115,6 +124,15 @@ UNIT_USER_TESTS	?= t_integrity t_halfclose t_reset t_urgent t_idle t_proxy \
 		   t_retry t_slowreader t_emfile
 check-unit-user: all tools
 	@LB4_AS_UNIT=1 test/integration/run.sh $(UNIT_USER_TESTS)
+
+# The alert rules: promtool checks them and runs their unit tests (every
+# rule firing and not firing); every query of the Grafana dashboard must
+# parse.  test/integration/t_monitoring.sh checks that a real lb4 exports
+# every series they query.
+check-monitoring:
+	promtool check rules etc/prometheus/lb4-alerts.yml
+	cd etc/prometheus && promtool test rules lb4-alerts.test.yml
+	python3 test/monitoring/queries.py check etc/grafana/lb4.json
 
 # The reload lifetime under ASan/UBSan (issue 12): the lb4 of build-asan/
 # with the plain test peers.  check-torture is the short form that make
@@ -226,11 +244,11 @@ check-fuzz: fuzz-build
 check-tsan:
 	@test/tsan.sh
 
-
-lint:
+lint: $(B)/gen/status_html.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	    --inline-suppr -D_GNU_SOURCE lb4/
-	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4
+	    --inline-suppr -D_GNU_SOURCE -I$(B)/gen lb4/
+	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4 \
+	    -I$(B)/gen
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/lb4 \
@@ -256,9 +274,10 @@ install: all
 	# lb4.conf for a pair node and for an ECMP node, the BIRD configs and
 	# the ECMP files (nftables, sysctl, units, the router-side helper), the
 	# sysctl settings for a node (an example, not active: README
-	# "Connection churn" says why).
+	# "Connection churn" says why), the Prometheus alert rules (and their
+	# tests) and the Grafana dashboard.
 	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf \
-	    etc/sysctl.d etc/bird etc/ecmp; do \
+	    etc/sysctl.d etc/bird etc/ecmp etc/prometheus etc/grafana; do \
 	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \

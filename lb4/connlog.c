@@ -8,6 +8,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -186,12 +188,42 @@ format(const struct conn_record *r, int json, char *line, size_t len)
 	    connlog_end_name(r->end));
 }
 
+/*
+ * Writes <len> bytes of whole lines to stderr, at most PIPE_BUF at a time
+ * and each piece ending at a line's end: a pipe takes such a write whole
+ * or not at all, so lb4's other messages (log.c, one write a line) never
+ * land inside a connection line.  stderr is non-blocking when it is a
+ * pipe or a socket (log_nonblocking()): a full one is waited for here, in
+ * this thread only.
+ */
+static void
+write_lines(const char *p, size_t len)
+{
+	struct pollfd	 pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	const char	*nl;
+	size_t		 chunk;
+	ssize_t		 n;
+
+	while (len > 0) {
+		chunk = len < PIPE_BUF ? len : PIPE_BUF;
+		if (chunk < len && (nl = memrchr(p, '\n', chunk)) != NULL)
+			chunk = (size_t)(nl - p) + 1;
+		n = write(STDERR_FILENO, p, chunk);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+		} else if (n == -1 && errno == EAGAIN)
+			(void)poll(&pfd, 1, 1000);
+		else if (n != -1 || errno != EINTR)
+			return;		/* stderr gone: nothing to do */
+	}
+}
+
 static void *
 writer_main(void *arg)
 {
 	char	*mine, *p;
 	size_t	 len;
-	ssize_t	 n;
 
 	(void)arg;
 	if ((mine = malloc(OUT_MAX)) == NULL)
@@ -209,14 +241,7 @@ writer_main(void *arg)
 		len = out.len;
 		out.len = 0;
 		pthread_mutex_unlock(&out.lock);
-		for (p = mine; len > 0; p += n, len -= (size_t)n)
-			if ((n = write(2, p, len)) <= 0) {
-				if (n == -1 && errno == EINTR) {
-					n = 0;
-					continue;
-				}
-				break;	/* stderr gone: nothing to do */
-			}
+		write_lines(mine, len);
 		pthread_mutex_lock(&out.lock);
 	}
 	pthread_mutex_unlock(&out.lock);

@@ -20,6 +20,7 @@
 #include "oneshot.h"
 #include "pool.h"
 #include "reload.h"
+#include "vrrp.h"
 
 #define MAX_WORDS	8
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
@@ -236,7 +237,22 @@ do_reload(ctl_reload_fn reload, struct text *r)
 }
 
 /*
- * 1 when <w> (the first word) names a command that changes lb4's state.
+ * "vrrp INSTANCE STATE": keepalived's notify script reports a transition.
+ * It only records what lb4 exports (lb4_vrrp_state); nothing is changed.
+ */
+static void
+vrrp(char **w, struct text *r)
+{
+	char	err[128];
+
+	if (vrrp_report(w[1], w[2], err, sizeof(err)) == -1)
+		text_printf(r, "error: %s\n", err);
+	else
+		text_printf(r, "ok\n");
+}
+
+/*
+ * 1 when the command <v> changes lb4's state.
  * Who may connect is the socket's mode and group (0660, group lb4), so
  * keepalived's script user (lb4-vrrp, in group lb4) can ask for health;
  * changing state is for lb4's own uid and root alone, so that a script
@@ -254,7 +270,8 @@ ctl_execute(struct state *st, ctl_reload_fn reload, uid_t peer,
     const char *line, struct text *r)
 {
 	struct ctl_cmd	 cmd;
-	char		 word[16] = "";
+	char		 word[16] = "", copy[1024], *w[MAX_WORDS];
+	int		 n;
 
 	ctl_parse(line, &cmd);
 	if (changes_state(cmd.verb) && peer != 0 && peer != geteuid()) {
@@ -299,9 +316,21 @@ ctl_execute(struct state *st, ctl_reload_fn reload, uid_t peer,
 		break;
 	case CTL_UNKNOWN:
 	default:
-		text_printf(r, "error: unknown command (try: show servers, "
-		    "show stats, enable|disable|drain server POOL ADDRESS, "
-		    "set weight POOL ADDRESS N, health, reload)\n");
+		/* Reports and reads, for anyone who may connect: not in
+		 * ctl_parse(), which knows the commands that act. */
+		snprintf(copy, sizeof(copy), "%s", line);
+		n = split(copy, w);
+		if (n == 3 && !strcmp(w[0], "vrrp"))
+			vrrp(w, r);
+		else if (n == 2 && !strcmp(w[0], "show") &&
+		    !strcmp(w[1], "vrrp")) {
+			vrrp_show(r);
+			text_printf(r, "ok\n");
+		} else
+			text_printf(r, "error: unknown command (try: show "
+			    "servers, show stats, show vrrp, enable|disable|"
+			    "drain server POOL ADDRESS, set weight POOL ADDRESS "
+			    "N, health, reload, vrrp INSTANCE STATE)\n");
 		break;
 	}
 }

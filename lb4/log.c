@@ -7,10 +7,14 @@
  * buffer to a pipe or the journal stream is not interleaved with others.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -19,6 +23,9 @@
 
 /* Read on every call from every thread; a relaxed atomic is enough. */
 static _Atomic int log_level = LOG_LEVEL_INFO;
+
+/* Lines that a full stderr pipe or socket did not take (log_nonblocking). */
+static uint64_t log_lost;
 
 static const char *const log_prefix[] = {
 	[LOG_LEVEL_ERROR] = "<3>",
@@ -77,6 +84,50 @@ log_written(int r, size_t room)
 }
 
 /*
+ * A stream socket took part of a line: the rest gets a few short waits
+ * (a socket frees room quickly unless its reader stalled), then the line
+ * is counted as lost.  A pipe never takes part of a line this short.
+ */
+static void
+log_finish(const char *p, size_t len)
+{
+	struct pollfd	pfd = { .fd = STDERR_FILENO, .events = POLLOUT };
+	ssize_t		n;
+	int		tries;
+
+	for (tries = 0; len > 0 && tries < 3; tries++) {
+		if (poll(&pfd, 1, 10) != 1)
+			continue;
+		if ((n = write(STDERR_FILENO, p, len)) > 0) {
+			p += n;
+			len -= (size_t)n;
+		}
+	}
+	if (len > 0)
+		__atomic_add_fetch(&log_lost, 1, __ATOMIC_RELAXED);
+}
+
+void
+log_nonblocking(void)
+{
+	struct stat	sb;
+	int		fl;
+
+	/* A terminal's file description is the shell's too: left alone. */
+	if (fstat(STDERR_FILENO, &sb) == -1 ||
+	    !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)))
+		return;
+	if ((fl = fcntl(STDERR_FILENO, F_GETFL)) != -1)
+		(void)fcntl(STDERR_FILENO, F_SETFL, fl | O_NONBLOCK);
+}
+
+uint64_t
+log_dropped(void)
+{
+	return __atomic_load_n(&log_lost, __ATOMIC_RELAXED);
+}
+
+/*
  * Formats and writes one line at <level>.  <errnum> >= 0 appends its
  * strerror().  The caller has already checked the level.  Embedded newlines
  * become spaces: one event must stay one journal entry.  errno is kept for
@@ -113,6 +164,10 @@ log_line(enum log_level level, int errnum, const char *fmt, va_list ap)
 	do {
 		n = write(STDERR_FILENO, buf, len);
 	} while (n == -1 && errno == EINTR);
+	if (n == -1 && errno == EAGAIN)
+		__atomic_add_fetch(&log_lost, 1, __ATOMIC_RELAXED);
+	else if (n >= 0 && (size_t)n < len)
+		log_finish(buf + n, len - (size_t)n);
 	errno = saved;
 }
 

@@ -5,6 +5,8 @@
 #ifndef LB4_LOG_H
 #define LB4_LOG_H
 
+#include <stdint.h>
+
 enum log_level {
 	LOG_LEVEL_ERROR = 0,	/* <3> */
 	LOG_LEVEL_WARNING = 1,	/* <4> */
@@ -13,6 +15,16 @@ enum log_level {
 };
 
 void	log_set_level(enum log_level level);
+
+/*
+ * Makes stderr non-blocking when it is a pipe or a socket (journald's):
+ * a log reader that stalls must not stop the main loop or a worker, so a
+ * line that does not fit is dropped and counted (log_dropped()) instead.
+ * Call before any thread starts.
+ */
+void	log_nonblocking(void);
+uint64_t log_dropped(void);
+
 int	log_level_parse(const char *name, enum log_level *out);
 
 /* log_warn and fatal append ": strerror(errno)". */

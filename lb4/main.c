@@ -485,6 +485,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_set_level(conf->global.log_level);
+	log_nonblocking();
 	raise_nofile();
 	if (loop_init() == -1 || (sig_handler.fd = signals_open()) == -1 ||
 	    loop_add(&sig_handler, EPOLLIN) == -1 || health_init() == -1)
@@ -513,8 +514,7 @@ main(int argc, char *argv[])
 		loop_run_once(TICK_MS);
 		on_tick();
 	}
-	state_stop_workers(&state);
-	state_drain_log(&state);	/* what the workers' exit closed */
+	state_stop_workers(&state);	/* drains the log a last time */
 	connlog_stop();
 	close(news_handler.fd);
 	memset(&empty, 0, sizeof(empty));

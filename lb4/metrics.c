@@ -20,7 +20,9 @@
 #include "oneshot.h"
 #include "pool.h"
 #include "reload.h"
+#include "statuspage.h"
 #include "version.h"
+#include "vrrp.h"
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
@@ -191,8 +193,8 @@ node_metrics(struct state *st, struct text *t)
 	text_printf(t, "lb4_healthy %d\n", !LOAD(&st->rt.stopping) &&
 	    state_healthy(st, why, sizeof(why)));
 	family(t, "lb4_log_dropped_total", "counter",
-	    "Connection log lines dropped because the log could not keep "
-	    "up.");
+	    "Log lines (connection log and messages) dropped because the "
+	    "log reader could not keep up.");
 	text_printf(t, "lb4_log_dropped_total %llu\n",
 	    (unsigned long long)state_log_dropped(st));
 }
@@ -347,6 +349,7 @@ metrics_render(struct state *st, struct text *t)
 	end_metrics(st, t);
 	connect_time_metrics(st, t);
 	node_metrics(st, t);
+	vrrp_metrics(t);
 	family(t, "lb4_reloads_total", "counter",
 	    "Configuration reloads, by result.");
 	text_printf(t, "lb4_reloads_total{result=\"success\"} %lu\n"
@@ -366,23 +369,48 @@ metrics_render(struct state *st, struct text *t)
 	    pinned.servers);
 }
 
+/* "GET <path>" with <path> whole: followed by a space or a query. */
+static int
+is_get(const char *request, const char *path)
+{
+	size_t	n = strlen(path);
+
+	return strncmp(request, "GET ", 4) == 0 &&
+	    strncmp(request + 4, path, n) == 0 &&
+	    (request[4 + n] == ' ' || request[4 + n] == '?');
+}
+
 static void
 on_request(void *arg, uid_t peer_uid, const char *request, struct text *reply)
 {
-	struct text	body = { 0 };
+	struct text	 body = { 0 };
+	const char	*type, *extra = "";
 
 	(void)peer_uid;
-	if (strncmp(request, "GET /metrics ", 13) != 0 &&
-	    strncmp(request, "GET /metrics?", 13) != 0) {
+	if (is_get(request, "/metrics")) {
+		metrics_render(arg, &body);
+		type = "text/plain; version=0.0.4";
+	} else if (is_get(request, "/status.json")) {
+		statuspage_json(arg, &body);
+		type = "application/json";
+		extra = "Cache-Control: no-store\r\n";
+	} else if (is_get(request, "/")) {
+		statuspage_html(&body);
+		type = "text/html; charset=utf-8";
+		/* The page is whole in itself: nothing else may load. */
+		extra = "Cache-Control: no-store\r\nContent-Security-Policy: "
+		    "default-src 'none'; script-src 'unsafe-inline'; "
+		    "style-src 'unsafe-inline'; connect-src 'self'\r\n"
+		    "X-Content-Type-Options: nosniff\r\n";
+	} else {
 		text_printf(reply, "HTTP/1.0 404 Not Found\r\n"
 		    "Content-Type: text/plain\r\nContent-Length: 10\r\n"
 		    "Connection: close\r\n\r\nnot found\n");
 		return;
 	}
-	metrics_render(arg, &body);
-	text_printf(reply, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; "
-	    "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n"
-	    "\r\n%.*s", body.len, (int)body.len, body.p ? body.p : "");
+	text_printf(reply, "HTTP/1.0 200 OK\r\nContent-Type: %s\r\n%s"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n%.*s", type,
+	    extra, body.len, (int)body.len, body.p ? body.p : "");
 	reply->failed |= body.failed;
 	text_free(&body);
 }

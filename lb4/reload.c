@@ -524,7 +524,8 @@ state_log_dropped(struct state *st)
 
 	for (i = 0; i < st->nworkers && i < CONF_WORKERS_MAX; i++)
 		rings[i] = i < st->nstarted ? st->workers[i].log : NULL;
-	return connlog_dropped(rings, i);
+	/* And lb4's own messages that a stalled reader did not take. */
+	return connlog_dropped(rings, i) + log_dropped();
 }
 
 int
@@ -548,6 +549,12 @@ state_stop_workers(struct state *st)
 		worker_wake(&st->workers[i]);
 	for (i = 0; i < st->nstarted; i++)
 		worker_join(&st->workers[i]);
+	/* The connections cut at exit (end=shutdown) are in the rings. */
+	state_drain_log(st);
+	for (i = 0; i < st->nstarted; i++) {
+		connlog_ring_free(st->workers[i].log);
+		st->workers[i].log = NULL;
+	}
 	st->nstarted = 0;
 }
 

@@ -264,8 +264,8 @@ worker_join(struct worker *w)
 		free(b);
 	}
 	acceptor_free(&w->acceptor);
-	connlog_ring_free(w->log);
-	w->log = NULL;
+	/* w->log outlives the thread: what its last closes queued is
+	 * drained and freed by state_stop_workers(). */
 	free(w->scratch);
 	if (w->epfd != -1)
 		close(w->epfd);

@@ -1,13 +1,14 @@
 # shellcheck shell=bash
-# test/bench/blib.sh: sourced by acl.sh, checks.sh and flat.sh.  One lb4
-# worker pinned to PROXY_CPU in front of one nginx ("return 200") on
-# CLIENT_CPU; wrk -c50 -H "Connection: close" on CLIENT_CPU drives new
+# test/bench/blib.sh: sourced by acl.sh, checks.sh, connlog.sh and
+# flat.sh.  One lb4 worker pinned to PROXY_CPU in front of one nginx
+# ("return 200") on CLIENT_CPU; wrk -c50 -H "Connection: close" on CLIENT_CPU drives new
 # connections; lb4's CPU is its utime+stime (all threads) from
 # /proc/PID/stat and its connection count comes from `lb4ctl show stats`.
 # Every process is stopped by PID on exit; every wait is bounded.
 #
 # Env: R (rounds, 3), DURATION (s, 6), WARMUP (s, 2), PROXY_CPU (0),
-# CLIENT_CPU (1), LB4 (build/lb4), LB4CTL (build/lb4ctl), LPORT, BPORT.
+# CLIENT_CPU (1), LB4 (build/lb4), LB4CTL (build/lb4ctl), LPORT, BPORT;
+# LB4_STDERR: where lb4_start sends lb4's stderr ($T/lb4.log).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 LB4=${LB4:-$ROOT/build/lb4}
@@ -53,7 +54,7 @@ sleep 0.5
 # $T/lb4.sock), pinned; returns once its control socket answers.
 lb4_start() {
 	local i
-	taskset -c "$PROXY_CPU" "$LB4" -c "$T/lb4.conf" 2> "$T/lb4.log" &
+	taskset -c "$PROXY_CPU" "$LB4" -c "$T/lb4.conf" 2> "${LB4_STDERR:-$T/lb4.log}" &
 	LB4_PID=$!
 	for ((i = 0; i < 50; i++)); do
 		"$LB4CTL" -s "$T/lb4.sock" show stats > /dev/null 2>&1 && return
