@@ -224,6 +224,10 @@ $(FUZZ_B)/obj:
 $(FUZZ_B)/obj/%.o: lb4/%.c $(wildcard lb4/*.h) | $(FUZZ_B)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
+# The status page's generated header, as for $(B)/obj/statuspage.o.
+$(FUZZ_B)/obj/statuspage.o: $(B)/gen/status_html.h
+$(FUZZ_B)/obj/statuspage.o: FUZZ_CFLAGS += -I$(B)/gen
+
 $(FUZZ_B)/lb4.a: $(FUZZ_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
