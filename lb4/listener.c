@@ -146,12 +146,6 @@ listener_log_denied(struct listener *l, int nworkers, uint64_t now)
 	l->denied_log_at = now;
 }
 
-long
-listener_active(const struct listener *l, int nworkers)
-{
-	return (long)stats_sum(l->stats, nworkers + 1, STAT_CONNS_ACTIVE);
-}
-
 static int
 set_int(int fd, int level, int name, int value)
 {

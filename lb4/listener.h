@@ -119,9 +119,6 @@ route_pin(struct route *r, int id, long delta)
 void		 listener_log_denied(struct listener *l, int nworkers,
 		    uint64_t now);
 
-/* Connections on <l> still open, summed over the workers' slots. */
-long		 listener_active(const struct listener *l, int nworkers);
-
 /*
  * Binds and listens on <a> (non-blocking, IP_FREEBIND so a VIP the node
  * does not hold yet can be bound, IPV6_V6ONLY for IPv6).  Returns a new

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define FUZZ_CHECK(cond, ...) do {					\
 	if (!(cond)) {							\
@@ -45,6 +47,27 @@ __lsan_default_suppressions(void)
 	return "leak:strbuf_append\nleak:libconfig_yylex\n";
 }
 #endif
+
+/*
+ * <data> of <size> bytes as the whole content of this fuzzer's file (one
+ * memfd, rewritten for each input).  Returns the path that opens it.
+ */
+static inline const char *
+fuzz_file(const void *data, size_t size)
+{
+	static int	fd = -1;
+	static char	path[64];
+
+	if (fd == -1) {
+		if ((fd = memfd_create("lb4-fuzz.conf", MFD_CLOEXEC)) == -1)
+			abort();
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, 0) == -1 ||
+	    (size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size))
+		abort();
+	return path;
+}
 
 /* <data> of <size> bytes as a NUL-terminated string (malloc'd). */
 static inline char *

@@ -20,8 +20,7 @@
 #define FUZZ_LIBCONFIG
 #include "fuzz.h"
 
-static int	 fuzz_fd = -1;
-static char	 fuzz_path[64];
+static const char *fuzz_path;	/* fuzz_file()'s, for the checks */
 
 /* The number of lines in <data>: newlines plus one. */
 static unsigned
@@ -156,16 +155,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (memmem(data, size, "@include", 8) != NULL)
 		return -1;
-	if (fuzz_fd == -1) {
-		if ((fuzz_fd = memfd_create("lb4-fuzz.conf", MFD_CLOEXEC)) ==
-		    -1)
-			abort();
-		snprintf(fuzz_path, sizeof(fuzz_path), "/proc/self/fd/%d",
-		    fuzz_fd);
-	}
-	if (ftruncate(fuzz_fd, 0) == -1 ||
-	    (size > 0 && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size))
-		abort();
+	fuzz_path = fuzz_file(data, size);
 	c = conf_load(fuzz_path, &errors);
 	FUZZ_CHECK((c == NULL) != (errors == NULL), "conf %p with errors %p",
 	    (void *)c, (void *)errors);

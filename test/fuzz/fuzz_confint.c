@@ -91,8 +91,7 @@ classify(const char *s, long long *v)
 	return K_OTHER;
 }
 
-static int	 fuzz_fd = -1;
-static char	 fuzz_path[64];
+static const char *fuzz_path;	/* fuzz_file()'s, for the checks */
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -129,16 +128,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	line = ctx->lines + 4;
 
-	if (fuzz_fd == -1) {
-		if ((fuzz_fd = memfd_create("lb4-fuzz.conf", MFD_CLOEXEC)) ==
-		    -1)
-			abort();
-		snprintf(fuzz_path, sizeof(fuzz_path), "/proc/self/fd/%d",
-		    fuzz_fd);
-	}
-	if (ftruncate(fuzz_fd, 0) == -1 ||
-	    pwrite(fuzz_fd, text, (size_t)len, 0) != len)
-		abort();
+	fuzz_path = fuzz_file(text, (size_t)len);
 	c = conf_load(fuzz_path, &errors);
 	FUZZ_CHECK((c == NULL) != (errors == NULL), "conf and errors");
 
