@@ -1496,7 +1496,7 @@ nomem:
 	return NULL;
 }
 
-static void
+void
 conf_health_free(struct conf_health *h)
 {
 	free(h->send);
@@ -1504,6 +1504,48 @@ conf_health_free(struct conf_health *h)
 	free(h->path);
 	free(h->command);
 	h->send = h->expect = h->path = h->command = NULL;
+}
+
+static char *
+conf_health_strdup(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+int
+conf_health_copy(struct conf_health *to, const struct conf_health *from)
+{
+	*to = *from;
+	to->send = conf_health_strdup(from->send);
+	to->expect = conf_health_strdup(from->expect);
+	to->path = conf_health_strdup(from->path);
+	to->command = conf_health_strdup(from->command);
+	if ((from->send && !to->send) || (from->expect && !to->expect) ||
+	    (from->path && !to->path) || (from->command && !to->command)) {
+		conf_health_free(to);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+conf_str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+int
+conf_health_equal(const struct conf_health *a, const struct conf_health *b)
+{
+	return a->type == b->type && a->interval_ms == b->interval_ms &&
+	    a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
+	    a->fall == b->fall && a->status == b->status &&
+	    a->port == b->port && conf_str_equal(a->send, b->send) &&
+	    conf_str_equal(a->expect, b->expect) &&
+	    conf_str_equal(a->path, b->path) &&
+	    conf_str_equal(a->command, b->command);
 }
 
 void

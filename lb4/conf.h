@@ -137,6 +137,19 @@ struct conf	*conf_load(const char *path, char **errors);
 /* Frees everything conf_load() allocated.  NULL is a no-op. */
 void		 conf_free(struct conf *conf);
 
+/*
+ * A health block of its own (health checks keep one per server, so that a
+ * reload can compare it with the new one): conf_health_copy() deep-copies
+ * <from> into <to> and returns 0, or -1 on ENOMEM with nothing kept;
+ * conf_health_equal() says 1 when <a> and <b> ask for the same check;
+ * conf_health_free() frees the strings of <h> (not <h>) and clears them.
+ */
+int		 conf_health_copy(struct conf_health *to,
+		    const struct conf_health *from);
+int		 conf_health_equal(const struct conf_health *a,
+		    const struct conf_health *b);
+void		 conf_health_free(struct conf_health *h);
+
 /* Finds a pool by name, or NULL. */
 struct conf_pool *conf_pool_find(struct conf *conf, const char *name);
 

@@ -490,6 +490,82 @@ START_TEST(test_free_null)
 }
 END_TEST
 
+/* A health block with every string set, as health checks copy it. */
+static struct conf_health
+health_sample(void)
+{
+	struct conf_health	h = {
+		.type = HEALTH_SEND_EXPECT, .interval_ms = 2000,
+		.timeout_ms = 1000, .rise = 2, .fall = 3, .status = 200,
+		.port = 8008, .send = (char *)"PING\r\n",
+		.expect = (char *)"+PONG", .path = (char *)"/",
+		.command = (char *)"/bin/true",
+	};
+
+	return h;
+}
+
+/* conf_health_copy(): deep (no string shared), equal, freed to NULLs. */
+START_TEST(test_health_copy)
+{
+	struct conf_health	from = health_sample(), to;
+
+	ck_assert_int_eq(conf_health_copy(&to, &from), 0);
+	ck_assert_int_eq(conf_health_equal(&to, &from), 1);
+	ck_assert_ptr_ne(to.send, from.send);
+	ck_assert_ptr_ne(to.expect, from.expect);
+	ck_assert_ptr_ne(to.path, from.path);
+	ck_assert_ptr_ne(to.command, from.command);
+	ck_assert_str_eq(to.expect, "+PONG");
+	ck_assert_int_eq(to.port, 8008);
+	conf_health_free(&to);
+	ck_assert_ptr_null(to.send);
+	ck_assert_ptr_null(to.expect);
+	ck_assert_ptr_null(to.path);
+	ck_assert_ptr_null(to.command);
+	/* NULL strings stay NULL, and still compare equal. */
+	from.send = from.command = NULL;
+	ck_assert_int_eq(conf_health_copy(&to, &from), 0);
+	ck_assert_ptr_null(to.send);
+	ck_assert_ptr_null(to.command);
+	ck_assert_int_eq(conf_health_equal(&to, &from), 1);
+	conf_health_free(&to);
+}
+END_TEST
+
+/* conf_health_equal(): each field changed alone makes a new check. */
+static void
+health_change(struct conf_health *h, int which)
+{
+	switch (which) {
+	case 0: h->type = HEALTH_HTTP; break;
+	case 1: h->interval_ms = 2001; break;
+	case 2: h->timeout_ms = 999; break;
+	case 3: h->rise = 1; break;
+	case 4: h->fall = 4; break;
+	case 5: h->status = 204; break;
+	case 6: h->port = 0; break;
+	case 7: h->send = (char *)"PING\n"; break;
+	case 8: h->send = NULL; break;
+	case 9: h->expect = (char *)"+PONG "; break;
+	case 10: h->path = (char *)"/health"; break;
+	case 11: h->command = NULL; break;
+	case 12: h->command = (char *)"/bin/false"; break;
+	}
+}
+#define HEALTH_CHANGES	13
+
+START_TEST(test_health_equal)
+{
+	struct conf_health	a = health_sample(), b = health_sample();
+
+	ck_assert_int_eq(conf_health_equal(&a, &b), 1);
+	health_change(&b, _i);
+	ck_assert_msg(!conf_health_equal(&a, &b), "change %d unseen", _i);
+	ck_assert_msg(!conf_health_equal(&b, &a), "change %d unseen", _i);
+}
+END_TEST
+
 /*
  * Limits: one setting at a time, dropped into a template at a known line.
  * <where> is the line of the template it goes to; <err> the message
@@ -662,6 +738,8 @@ conf_suite(void)
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_examples);
 	tcase_add_test(tc, test_free_null);
+	tcase_add_test(tc, test_health_copy);
+	tcase_add_loop_test(tc, test_health_equal, 0, HEALTH_CHANGES);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("limits");
