@@ -148,8 +148,7 @@ show_stats(struct state *st, struct text *r)
 	for (i = 0; i < st->npools; i++) {
 		p = st->pools[i];
 		for (j = up = 0; j < p->nservers; j++)
-			up += strcmp(server_state_name(p->servers[j]), "up")
-			    == 0;
+			up += server_usable(p->servers[j]);
 		text_printf(r, "pool %s servers=%d up=%d\n", p->name,
 		    p->nservers, up);
 	}
@@ -180,18 +179,17 @@ find_server(struct state *st, const char *pool, const char *addr,
 }
 
 static void
-set_admin(struct state *st, const struct ctl_cmd *cmd, int admin,
-    struct text *r)
+set_admin(struct state *st, const struct ctl_cmd *cmd,
+    enum server_admin admin, struct text *r)
 {
 	struct server	*s;
 
 	if ((s = find_server(st, cmd->pool, cmd->addr, r)) == NULL)
 		return;
-	if (LOAD(&s->admin) != admin)
+	if (server_set_admin(s, admin))
 		log_info("server %s/%s %s by the operator", s->pool_name,
 		    s->addr.text, admin == SERVER_ENABLED ? "enabled" :
 		    admin == SERVER_DISABLED ? "disabled" : "draining");
-	STORE(&s->admin, admin);
 	text_printf(r, "ok\n");
 }
 

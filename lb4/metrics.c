@@ -205,7 +205,7 @@ static unsigned long long
 v_up(struct state *st, struct server *s)
 {
 	(void)st;
-	return strcmp(server_state_name(s), "up") == 0;
+	return (unsigned long long)server_usable(s);
 }
 
 static unsigned long long

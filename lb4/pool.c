@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "log.h"
 #include "pool.h"
 
@@ -259,15 +260,20 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 	pool_update_free(u);
 }
 
+int
+server_usable(const struct server *s)
+{
+	return load_relaxed(&s->health) == SERVER_UP &&
+	    load_relaxed(&s->admin) == SERVER_ENABLED;
+}
+
 /* 1 when <s> may take one more connection. */
 static int
 server_available(const struct server *s)
 {
 	int	max = s->max_connections;
 
-	return LOAD(&s->health) == SERVER_UP &&
-	    LOAD(&s->admin) == SERVER_ENABLED &&
-	    (max == 0 || LOAD(&s->active) < max);
+	return server_usable(s) && (max == 0 || LOAD(&s->active) < max);
 }
 
 /* Marks the eligible servers of one class; returns how many. */
@@ -308,14 +314,6 @@ next_source(struct pool *pool, struct server *s, struct sockaddr_storage *ss,
 			return;
 		}
 	}
-}
-
-/* mode single: usable means it may be current; max_connections aside. */
-static int
-server_usable(const struct server *s)
-{
-	return LOAD(&s->health) == SERVER_UP &&
-	    LOAD(&s->admin) == SERVER_ENABLED;
 }
 
 /*
@@ -473,6 +471,28 @@ pool_set_weight(struct pool *pool, struct server *s, int w)
 	}
 	s->weight = w;
 	pthread_mutex_unlock(&pool->lock);
+}
+
+int
+server_set_health(struct server *s, enum server_health h)
+{
+	if (load_relaxed(&s->health) == (int)h)
+		return 0;
+	store_relaxed(&s->health, (int)h);
+	if (h == SERVER_UP)
+		return 0;
+	/* Release: a worker that sees the new generation sees it down. */
+	add_release(&s->down_gen, 1);
+	return load_relaxed(&s->on_down) == ON_DOWN_RESET;
+}
+
+int
+server_set_admin(struct server *s, enum server_admin a)
+{
+	if (load_relaxed(&s->admin) == (int)a)
+		return 0;
+	store_relaxed(&s->admin, (int)a);
+	return 1;
 }
 
 const char *

@@ -179,6 +179,24 @@ struct server	*pool_find_server(struct pool *pool, const char *addr);
 /* Sets a server's weight (1..1000) under the lock; resets SWRR scores. */
 void		 pool_set_weight(struct pool *pool, struct server *s, int w);
 
+/*
+ * The one place that changes a server's state (main thread; the workers
+ * only read it).  server_set_health() sets <s> up or down; taking it down
+ * moves its down generation, so that a pool with on_server_down = "reset"
+ * resets the connections to it, and returns 1 when its pool does (the
+ * workers must be woken), else 0.  server_set_admin() sets the operator's
+ * state and returns 1 when it changed, 0 when <s> had it already.
+ */
+int		 server_set_health(struct server *s, enum server_health h);
+int		 server_set_admin(struct server *s, enum server_admin a);
+
+/*
+ * 1 when <s> can take a connection: up and enabled (its max_connections
+ * aside).  What pool_pick() and lb4ctl/metrics' "up" mean.
+ */
+int		 server_usable(const struct server *s);
+
+/* "up", "down", "disabled" or "draining", for people. */
 const char	*server_state_name(const struct server *s);
 
 #endif

@@ -548,6 +548,51 @@ START_TEST(test_pool_check_sources)
 }
 END_TEST
 
+/*
+ * The setters and server_usable(): up and enabled take connections;
+ * going down (only) moves down_gen, and asks for a reset when the pool
+ * resets; a setter that changes nothing says so and moves nothing.
+ */
+START_TEST(test_server_state)
+{
+	int		 w[] = { 1 };
+	struct pool	*p = make_pool(w, NULL, NULL, 1);
+	struct server	*s = p->servers[0];
+	unsigned	 gen = s->down_gen;
+
+	ck_assert_int_eq(server_usable(s), 1);
+	ck_assert_str_eq(server_state_name(s), "up");
+	ck_assert_int_eq(server_set_health(s, SERVER_UP), 0);
+	ck_assert_uint_eq(s->down_gen, gen);
+	ck_assert_int_eq(server_set_health(s, SERVER_DOWN), 0);	/* keep */
+	ck_assert_uint_eq(s->down_gen, gen + 1);
+	ck_assert_int_eq(server_usable(s), 0);
+	ck_assert_str_eq(server_state_name(s), "down");
+	ck_assert_int_eq(server_set_health(s, SERVER_DOWN), 0);
+	ck_assert_uint_eq(s->down_gen, gen + 1);
+	ck_assert_int_eq(server_set_health(s, SERVER_UP), 0);
+	ck_assert_uint_eq(s->down_gen, gen + 1);
+	s->on_down = ON_DOWN_RESET;
+	ck_assert_int_eq(server_set_health(s, SERVER_DOWN), 1);
+	ck_assert_uint_eq(s->down_gen, gen + 2);
+	ck_assert_int_eq(server_set_health(s, SERVER_UP), 0);
+
+	ck_assert_int_eq(server_set_admin(s, SERVER_ENABLED), 0);
+	ck_assert_int_eq(server_set_admin(s, SERVER_DRAINING), 1);
+	ck_assert_int_eq(server_usable(s), 0);
+	ck_assert_str_eq(server_state_name(s), "draining");
+	ck_assert_int_eq(pool_can_serve(p), 0);
+	ck_assert_int_eq(server_set_admin(s, SERVER_DISABLED), 1);
+	ck_assert_int_eq(server_usable(s), 0);
+	ck_assert_int_eq(server_set_admin(s, SERVER_DISABLED), 0);
+	ck_assert_int_eq(server_set_admin(s, SERVER_ENABLED), 1);
+	ck_assert_int_eq(server_usable(s), 1);
+	ck_assert_int_eq(pool_can_serve(p), 1);
+	ck_assert_uint_eq(s->down_gen, gen + 2);
+	pool_unref(p);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -557,6 +602,7 @@ pool_suite(void)
 	tcase_add_loop_test(core, test_swrr_sequences, 0, nitems(sequences));
 	tcase_add_test(core, test_pool_skip_mid_sequence);
 	tcase_add_test(core, test_pool_backups);
+	tcase_add_test(core, test_server_state);
 	tcase_add_test(core, test_pool_apply_keeps_state);
 	tcase_add_test(core, test_pool_sources_in_turn);
 	tcase_add_test(core, test_pool_sources_per_server);
