@@ -21,15 +21,15 @@
  * `rise` active checks that began after the mark passed, and each of them
  * first connects to the server's own port (the check proper may ask
  * another one): a Patroni REST API still answering 200 while its
- * PostgreSQL shuts down cannot undo what the workers saw, so the two kinds
- * of check do not take turns.  A server marked down passively comes back only after
- * `rise` active checks that *began after the mark* passed: a check already
- * running when the connects failed (a Patroni node still answering 200
- * while its PostgreSQL shuts down) cannot undo the mark, so the two never
- * take turns.
+ * PostgreSQL shuts down cannot undo what the workers saw, and neither can
+ * a check already running when the connects failed: the two kinds of
+ * check never take turns.
  *
  * Every state change is logged once: "server POOL/ADDRESS is down: REASON"
  * (warning) or "server POOL/ADDRESS is up" (info).
+ *
+ * health.c is the core (scheduling, rise/fall, passive counting);
+ * each kind of check is in its own file behind health_kind.h.
  */
 #ifndef LB4_HEALTH_H
 #define LB4_HEALTH_H
@@ -78,14 +78,6 @@ void		 health_shutdown(void);
  */
 int		 health_resets(void);
 
-/*
- * 1 when checks took down a server whose pool has on_server_down =
- * "reset" since the last call (the workers must be woken), and clears it.
- */
-int		 health_resets(void);
-
-/* 1 when some server changed state since the last call, and clears it. */
-int		 health_changed(void);
 
 /*
  * Checks run against <s> so far, into *<ok> and *<fail> (0 and 0 when <s>
