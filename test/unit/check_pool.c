@@ -593,6 +593,27 @@ START_TEST(test_server_state)
 }
 END_TEST
 
+/*
+ * server_usable() answers what lb4ctl show stats and lb4_server_up used
+ * to compute as server_state_name() == "up": for each health x admin.
+ */
+START_TEST(test_server_usable_is_up)
+{
+	static const int	 adm[] = { SERVER_ENABLED, SERVER_DISABLED,
+				    SERVER_DRAINING };
+	int			 w[] = { 1 };
+	struct pool		*p = make_pool(w, NULL, NULL, 1);
+	struct server		*s = p->servers[0];
+
+	(void)server_set_health(s, _i / 3 ? SERVER_UP : SERVER_DOWN);
+	(void)server_set_admin(s, adm[_i % 3]);
+	ck_assert_int_eq(server_usable(s),
+	    strcmp(server_state_name(s), "up") == 0);
+	ck_assert_int_eq(server_usable(s), _i == 3);
+	pool_unref(p);
+}
+END_TEST
+
 static Suite *
 pool_suite(void)
 {
@@ -603,6 +624,7 @@ pool_suite(void)
 	tcase_add_test(core, test_pool_skip_mid_sequence);
 	tcase_add_test(core, test_pool_backups);
 	tcase_add_test(core, test_server_state);
+	tcase_add_loop_test(core, test_server_usable_is_up, 0, 6);
 	tcase_add_test(core, test_pool_apply_keeps_state);
 	tcase_add_test(core, test_pool_sources_in_turn);
 	tcase_add_test(core, test_pool_sources_per_server);
