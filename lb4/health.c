@@ -16,7 +16,6 @@
  * A stale event for a reused fd number is harmless: every kind checks its
  * phase and treats EAGAIN/ENOTCONN as "not yet".
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

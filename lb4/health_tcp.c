@@ -12,12 +12,12 @@
  * EAGAIN (and a connect not done yet) as "not yet".
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 
 #include "health_kind.h"
 #include "local.h"
