@@ -349,7 +349,6 @@ exec_poll(struct check *c)
 }
 
 const struct health_kind health_exec_kind = {
-	.name = "exec",
 	.start = exec_start,
 	.event = exec_event,
 	.expire = exec_expire,

@@ -39,13 +39,12 @@ enum check_phase {
 struct check;
 
 /*
- * One kind of check.  The core calls start, event and expire only through
- * c->run, the kind running now: c->kind, or health_probe_kind while a
- * server marked down passively must first accept a connection on its own
- * port (health.h).
+ * One kind of check.  Its ops are called through c->run, the kind running
+ * now: c->kind, or health_probe_kind while a server marked down passively
+ * must first accept a connection on its own port (health.h).  A command
+ * still to reap keeps c->run even when a reload changes c->kind.
  */
 struct health_kind {
-	const char	*name;
 	/*
 	 * Starts the check proper of <c> (c->started and the deadline are
 	 * set): watches c->h and sets c->phase, or ends the check at once.
@@ -73,7 +72,8 @@ struct health_kind {
 	int		(*request)(struct check *c);
 	/* Socket kinds: judges the c->nbuf reply bytes in c->buf (room for
 	 * a NUL).  Returns 1 (up), 0 (down, c->reason set) or -1 (read
-	 * more).  <eof>: no more bytes will come. */
+	 * more).  <eof>: no more bytes will come.  It may drop bytes that
+	 * can no longer matter, and never returns -1 with c->buf full. */
 	int		(*judge)(struct check *c, int eof);
 };
 

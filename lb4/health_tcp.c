@@ -372,14 +372,12 @@ http_judge(struct check *c, int eof)
 /* ---------------------------------------------------------------- kinds */
 
 const struct health_kind health_tcp_kind = {
-	.name = "tcp",
 	.start = tcp_start,
 	.event = tcp_event,
 	.expire = tcp_expire,
 };
 
 const struct health_kind health_send_expect_kind = {
-	.name = "send-expect",
 	.start = tcp_start,
 	.event = tcp_event,
 	.expire = tcp_expire,
@@ -388,7 +386,6 @@ const struct health_kind health_send_expect_kind = {
 };
 
 const struct health_kind health_http_kind = {
-	.name = "http",
 	.start = tcp_start,
 	.event = tcp_event,
 	.expire = tcp_expire,
@@ -398,7 +395,6 @@ const struct health_kind health_http_kind = {
 
 /* Connected is passed, and then the check proper of c->kind starts. */
 const struct health_kind health_probe_kind = {
-	.name = "probe",
 	.start = tcp_start,
 	.event = tcp_event,
 	.expire = tcp_expire,
