@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "atomic.h"
 #include "connlog.h"
 #include "ev.h"
 #include "listener.h"
@@ -52,8 +53,6 @@
 #define SMALL_READ	4096		/* below this a flow goes back to copying */
 #define PUMP_BUDGET	16		/* reads per flow per event, for fairness */
 #define SLAB_CONNS	256
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 enum conn_state {
 	CONN_FREE = 0,		/* on the free list */
@@ -268,7 +267,7 @@ flow_stash(struct worker *w, struct flow *f, const char *data, size_t len)
 {
 	ssize_t	n = 0;
 
-	if (LOAD(&w->rt->splice) && (f->pipe != NULL ||
+	if (load_relaxed(&w->rt->splice) && (f->pipe != NULL ||
 	    (f->pipe = pipe_get(&w->pipes, w->now)) != NULL)) {
 		if ((n = write(f->pipe->wfd, data, len)) == -1)
 			n = 0;
@@ -351,7 +350,7 @@ flow_read_copy(struct worker *w, struct flow *f, struct side *src,
 	n = recv(src->fd, w->scratch, WORKER_SCRATCH, 0);
 	if (n <= 0)
 		return n;
-	if (n == WORKER_SCRATCH && LOAD(&w->rt->splice))
+	if (n == WORKER_SCRATCH && load_relaxed(&w->rt->splice))
 		f->bulk = 1;
 	/*
 	 * A short read emptied the socket: with edge triggering, new bytes
@@ -589,7 +588,7 @@ conn_close(struct worker *w, struct conn *c, int reset, enum conn_end end)
 	timer_del(&w->timers, &c->timer);
 	stats_add(ls, STAT_CONNS_ACTIVE, -1);
 	route_pin(c->route, w->id, -1);
-	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+	sub_relaxed(&w->rt->conns, 1);
 	c->state = CONN_CLOSED;
 	c->next = w->conns.closing;
 	w->conns.closing = c;
@@ -621,9 +620,8 @@ conn_reset_downed(struct worker *w)
 			c = (struct conn *)w->conns.slabs[i] + j;
 			if (c->state != CONN_ESTABLISHED ||
 			    (s = c->server) == NULL ||
-			    LOAD(&s->on_down) != ON_DOWN_RESET ||
-			    __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE) ==
-			    c->down_gen)
+			    load_relaxed(&s->on_down) != ON_DOWN_RESET ||
+			    load_acquire(&s->down_gen) == c->down_gen)
 				continue;
 			stats_add(&s->stats[w->id], STAT_DOWN_RESETS, 1);
 			conn_close(w, c, 1, END_SERVER_DOWN);
@@ -683,7 +681,7 @@ connect_failed(struct worker *w, struct conn *c, int err)
 		/* Reaching fall: wake the main thread now rather than at its
 		 * next tick, so the server leaves the pick (and keepalived
 		 * learns of an empty pool) without waiting. */
-		if (pool_report(s, 0) == LOAD(&s->passive_fall))
+		if (pool_report(s, 0) == load_relaxed(&s->passive_fall))
 			worker_wake_main(w);
 		stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
 	}
@@ -873,7 +871,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	s = c->server = pick.server;
 	c->tried = pick.tried;
 	/* Before the connect: a mark-down from now on resets this conn. */
-	c->down_gen = __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE);
+	c->down_gen = load_acquire(&s->down_gen);
 	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
 	if (first)
@@ -934,7 +932,7 @@ conn_start(struct worker *w, struct route *r, int fd,
 	if ((c = conn_alloc(&w->conns)) == NULL) {
 		/* Out of memory: give back the max_connections slot too. */
 		close(fd);
-		__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+		sub_relaxed(&w->rt->conns, 1);
 		stats_add(ls, STAT_END_0 + END_LOCAL_ERROR, 1);
 		return;
 	}

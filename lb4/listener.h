@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "atomic.h"
 #include "conf.h"
 #include "stats.h"
 
@@ -108,8 +109,7 @@ route_pin(struct route *r, int id, long delta)
 {
 	long	*n = &r->pins[id].n;
 
-	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
-	    __ATOMIC_RELEASE);
+	store_release(n, load_relaxed(n) + delta);
 }
 
 /*

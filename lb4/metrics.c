@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "connlog.h"
 #include "health.h"
 #include "listener.h"
@@ -23,8 +24,6 @@
 #include "statuspage.h"
 #include "version.h"
 #include "vrrp.h"
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* Escapes a label value into <buf> per the exposition format. */
 static const char *
@@ -186,11 +185,11 @@ node_metrics(struct state *st, struct text *t)
 	family(t, "lb4_max_connections", "gauge",
 	    "global.max_connections in force.");
 	text_printf(t, "lb4_max_connections %d\n",
-	    LOAD(&st->rt.max_connections));
+	    load_relaxed(&st->rt.max_connections));
 	family(t, "lb4_healthy", "gauge",
 	    "1 when lb4 serves and every listener has a server that can "
 	    "take a connection (what the health file and lb4ctl health say).");
-	text_printf(t, "lb4_healthy %d\n", !LOAD(&st->rt.stopping) &&
+	text_printf(t, "lb4_healthy %d\n", !load_relaxed(&st->rt.stopping) &&
 	    state_healthy(st, why, sizeof(why)));
 	family(t, "lb4_log_dropped_total", "counter",
 	    "Log lines (connection log and messages) dropped because the "
@@ -212,7 +211,7 @@ static unsigned long long
 v_active(struct state *st, struct server *s)
 {
 	(void)st;
-	return (unsigned long long)LOAD(&s->active);
+	return (unsigned long long)load_relaxed(&s->active);
 }
 
 static unsigned long long
@@ -245,7 +244,7 @@ pool_metrics(struct state *st, struct text *t)
 	for (i = 0; i < st->npools; i++)
 		text_printf(t, "lb4_pool_servers_up{pool=\"%s\"} %d\n",
 		    esc(st->pools[i]->name, pb, sizeof(pb)),
-		    LOAD(&st->pools[i]->servers_up));
+		    load_relaxed(&st->pools[i]->servers_up));
 }
 
 static void
