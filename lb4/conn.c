@@ -34,11 +34,11 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "atomic.h"
+#include "clock.h"
 #include "connlog.h"
 #include "ev.h"
 #include "listener.h"
@@ -124,15 +124,6 @@ struct conn {
 static void	conn_close(struct worker *, struct conn *, int, enum conn_end);
 static void	conn_connect(struct worker *, struct conn *, int);
 static void	set_keepalive(int, const struct conf_keepalive *);
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Notes why <c> failed, the first reason only. */
 static void
@@ -830,7 +821,7 @@ static void
 conn_established(struct worker *w, struct conn *c)
 {
 	struct stats_slot	*ss = &c->server->stats[w->id];
-	uint64_t		 us = mono_us() - c->connect_at;
+	uint64_t		 us = clock_us() - c->connect_at;
 
 	pool_report(c->server, 1);
 	c->state = CONN_ESTABLISHED;
@@ -886,7 +877,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	side_init(&c->backend, EV_SERVER, fd, c);
 	set_keepalive(fd, &c->route->server_ka);
 	c->tries++;
-	c->connect_at = mono_us();
+	c->connect_at = clock_us();
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
 		/* EAGAIN: no free port on kernels before 4.x said so. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "conf.h"
 #include "connlog.h"
 #include "ctl.h"
@@ -278,7 +279,7 @@ begin_stop(void)
 	    "%ld open ones", state.conf->global.shutdown_timeout_ms,
 	    load_relaxed(&state.rt.conns));
 	sync_health_file(1);
-	stop_deadline = loop_now_ms() +
+	stop_deadline = clock_ms() +
 	    (uint64_t)state.conf->global.shutdown_timeout_ms;
 	state_stop_accepting(&state);
 }
@@ -309,7 +310,7 @@ stop_done(void)
 		return 0;
 	if (conns == 0)
 		return 1;
-	if (loop_now_ms() >= stop_deadline) {
+	if (clock_ms() >= stop_deadline) {
 		log_warnx("shutdown_timeout_ms passed: closing %ld "
 		    "connections", conns);
 		return 1;
@@ -320,7 +321,7 @@ stop_done(void)
 static void
 on_tick(void)
 {
-	uint64_t	now = loop_now_ms();
+	uint64_t	now = clock_ms();
 	int		i;
 
 	side_collect();

@@ -3,11 +3,11 @@
  * does the socket work, including abstract and unset NOTIFY_SOCKET.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "notify.h"
+#include "clock.h"
 
 void
 notify_ready(const char *status)
@@ -18,13 +18,9 @@ notify_ready(const char *status)
 void
 notify_reloading(void)
 {
-	struct timespec	ts;
-
 	/* systemd >= 253 wants MONOTONIC_USEC with RELOADING=1. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	    (unsigned long long)clock_us());
 }
 
 void

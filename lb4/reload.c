@@ -31,11 +31,11 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "connlog.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
-#include "loop.h"
 #include "pool.h"
 #include "reload.h"
 
@@ -605,7 +605,7 @@ state_collect(struct state *st)
 	st->nretired = j;
 	for (i = 0; i < st->nlisteners; i++)
 		listener_log_denied(st->listeners[i], st->nworkers,
-		    loop_now_ms());
+		    clock_ms());
 }
 
 void

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "conn.h"
 #include "ev.h"
 #include "listener.h"
@@ -26,16 +26,6 @@
 #define MAX_FREE_BUFS	64
 #define MAX_FREE_PIPES	256
 #define PIPE_SIZE	(256 * 1024)	/* fewer splices per GB; only busy flows hold one */
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	/* COARSE is a vDSO read with no syscall; ms timeouts need no more. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 worker_init(struct worker *w, int id, struct runtime *rt)
@@ -210,13 +200,13 @@ worker_main(void *arg)
 	struct epoll_event	 events[MAX_EVENTS];
 	int			 n, i;
 
-	w->now = now_ms();
+	w->now = clock_coarse_ms();
 	while (!load_acquire(&w->rt->exiting)) {
 		quiescent(w);
 		n = epoll_wait(w->epfd, events, MAX_EVENTS, next_timeout(w));
 		if (n == -1 && errno != EINTR)
 			fatal(2, "worker %d: epoll_wait", w->id);
-		w->now = now_ms();
+		w->now = clock_coarse_ms();
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
 		conn_run_again(w);
