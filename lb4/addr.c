@@ -10,11 +10,6 @@
 
 #include "addr.h"
 
-/* ::ffff:0:0/96, the prefix of IPv4-mapped IPv6 addresses. */
-static const uint8_t addr_mapped_prefix[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-};
-
 /*
  * Parses the decimal port in <s> (the whole string).  Returns 1..65535, or
  * -1 with *<why>.
@@ -322,13 +317,11 @@ cidr_match(const struct cidr *c, const struct sockaddr *sa)
 	 * inside ::ffff:0:0/96 as the IPv4 rule it means, so "::/0" does not
 	 * silently cover IPv4 and "10.0.0.0/8" still covers mapped clients.
 	 */
-	if (family == AF_INET6 &&
-	    memcmp(ip, addr_mapped_prefix, sizeof(addr_mapped_prefix)) == 0) {
+	if (family == AF_INET6 && addr_is_v4mapped(ip)) {
 		family = AF_INET;
 		ip += 12;
 	}
-	if (cfamily == AF_INET6 && prefix >= 96 &&
-	    memcmp(net, addr_mapped_prefix, sizeof(addr_mapped_prefix)) == 0) {
+	if (cfamily == AF_INET6 && prefix >= 96 && addr_is_v4mapped(net)) {
 		cfamily = AF_INET;
 		net += 12;
 		prefix -= 96;
