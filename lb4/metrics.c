@@ -156,21 +156,17 @@ connect_time_metrics(struct state *st, struct text *t)
 {
 	char		 pb[256], sb[128], labels[400];
 	struct server	*s;
-	int		 i, j;
 
 	family(t, "lb4_server_connect_seconds", "histogram",
 	    "Time from connect() to the server's answer, by server.");
-	for (i = 0; i < st->npools; i++)
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			snprintf(labels, sizeof(labels), "pool=\"%s\","
-			    "server=\"%s\"", esc(s->pool_name, pb, sizeof(pb)),
-			    esc(s->addr.text, sb, sizeof(sb)));
-			histogram(t, "lb4_server_connect_seconds", labels,
-			    s->stats, st->nworkers + 1, STAT_CONNECT_0,
-			    STATS_CONNECT_BUCKETS, stats_connect_us, 1e-6,
-			    STAT_CONNECT_SUM_US);
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools) {
+		snprintf(labels, sizeof(labels), "pool=\"%s\",server=\"%s\"",
+		    esc(s->pool_name, pb, sizeof(pb)),
+		    esc(s->addr.text, sb, sizeof(sb)));
+		histogram(t, "lb4_server_connect_seconds", labels, s->stats,
+		    st->nworkers + 1, STAT_CONNECT_0, STATS_CONNECT_BUCKETS,
+		    stats_connect_us, 1e-6, STAT_CONNECT_SUM_US);
+	}
 }
 
 /* The node as a whole: what alert rules compare against. */
@@ -253,16 +249,12 @@ server_family(struct state *st, struct text *t, const char *name,
 {
 	char		 pb[256], sb[128];
 	struct server	*s;
-	int		 i, j;
 
 	family(t, name, type, help);
-	for (i = 0; i < st->npools; i++)
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			text_printf(t, "%s{pool=\"%s\",server=\"%s\"} %llu\n",
-			    name, esc(s->pool_name, pb, sizeof(pb)),
-			    esc(s->addr.text, sb, sizeof(sb)), fn(st, s));
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools)
+		text_printf(t, "%s{pool=\"%s\",server=\"%s\"} %llu\n", name,
+		    esc(s->pool_name, pb, sizeof(pb)),
+		    esc(s->addr.text, sb, sizeof(sb)), fn(st, s));
 }
 
 static void
@@ -271,23 +263,20 @@ check_metrics(struct state *st, struct text *t)
 	char		 pb[256], sb[128];
 	struct server	*s;
 	uint64_t	 ok, fail;
-	int		 i, j;
 
 	family(t, "lb4_health_checks_total", "counter",
 	    "Active health checks run, by result.");
-	for (i = 0; i < st->npools; i++)
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			health_checks(s, &ok, &fail);
-			esc(s->pool_name, pb, sizeof(pb));
-			esc(s->addr.text, sb, sizeof(sb));
-			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
-			    "server=\"%s\",result=\"success\"} %llu\n", pb, sb,
-			    (unsigned long long)ok);
-			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
-			    "server=\"%s\",result=\"failure\"} %llu\n", pb, sb,
-			    (unsigned long long)fail);
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools) {
+		health_checks(s, &ok, &fail);
+		esc(s->pool_name, pb, sizeof(pb));
+		esc(s->addr.text, sb, sizeof(sb));
+		text_printf(t, "lb4_health_checks_total{pool=\"%s\","
+		    "server=\"%s\",result=\"success\"} %llu\n", pb, sb,
+		    (unsigned long long)ok);
+		text_printf(t, "lb4_health_checks_total{pool=\"%s\","
+		    "server=\"%s\",result=\"failure\"} %llu\n", pb, sb,
+		    (unsigned long long)fail);
+	}
 }
 
 /* Local errors by reason, and the pipes against their budget. */

@@ -181,4 +181,35 @@ void		 pool_set_weight(struct pool *pool, struct server *s, int w);
 
 const char	*server_state_name(const struct server *s);
 
+/*
+ * The one "each pool, each server" walk, for the main thread:
+ *
+ *	struct server	*s;
+ *
+ *	POOL_EACH_SERVER(s, st->pools, st->npools)
+ *		...;
+ *
+ * sets <s> to every server of <pools>[0..<npools>-1], pool by pool, in
+ * config order.  One loop, not two: break and continue mean what they say.
+ */
+struct pool_walk {
+	struct pool *const	*pools;
+	int			 npools;
+	int			 i;	/* the pool */
+	int			 j;	/* its next server */
+};
+
+static inline struct server *
+pool_walk_next(struct pool_walk *w)
+{
+	for (; w->i < w->npools; w->i++, w->j = 0)
+		if (w->j < w->pools[w->i]->nservers)
+			return w->pools[w->i]->servers[w->j++];
+	return NULL;
+}
+
+#define POOL_EACH_SERVER(s, pools, npools)				\
+	for (struct pool_walk pool_walk_ = { (pools), (npools), 0, 0 };	\
+	    ((s) = pool_walk_next(&pool_walk_)) != NULL; )
+
 #endif
