@@ -287,9 +287,10 @@ install: all
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
 	    || exit 1; done
 
-# Packages (SPEC section 8), built from a copy of the tree so that the
-# source tree stays clean: git's files, tracked or not but not ignored, or,
-# outside git, everything but build/.  Both leave their packages in build/.
+# Packages (what they install: lb4(8) FILES), built from a copy of the tree so
+# that the source tree stays clean: git's files, tracked or not but not
+# ignored, or, outside git, everything but build/.  Both leave their packages
+# in build/.
 PKG_VERSION	= $(shell sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/lb4.spec)
 
 define copy_tree

@@ -48,12 +48,6 @@ uint16_t addr_port(const struct addr *a);
 int	cidr_parse(const char *text, struct cidr *out, const char **why);
 
 /*
- * 1 when <sa> lies inside <c>.  An IPv4-mapped IPv6 address
- * (::ffff:a.b.c.d) matches IPv4 prefixes.
- */
-int	cidr_match(const struct cidr *c, const struct sockaddr *sa);
-
-/*
  * IPv4-mapped IPv6 addresses, ::ffff:0:0/96 (RFC 4291 2.5.5.2): how a
  * dual-stack socket shows an IPv4 peer.  The one copy of the prefix.
  */

@@ -1,5 +1,5 @@
 /*
- * conf.c: the libconfig file (SPEC section 4) to a plain struct conf.
+ * conf.c: the libconfig file (lb4.conf(5)) to a plain struct conf.
  *
  * Every check runs even after one fails, and every problem is kept as
  * "FILE:LINE: message", so that `lb4 -t` shows the whole list at once.

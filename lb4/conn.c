@@ -229,7 +229,8 @@ flow_release(struct worker *w, struct flow *f)
 	}
 }
 
-/* A byte moved, either way: the idle timer starts again (SPEC 5). */
+/* A byte moved, either way: the idle timer starts again (lb4(8), "Idle
+ * connections"). */
 static void
 conn_touch(struct worker *w, struct conn *c)
 {
@@ -653,7 +654,8 @@ epoll_add(struct worker *w, struct side *s)
  * epoll or the timer said).  A local error (local.h: no source port, fd,
  * memory) is counted as ours, never toward the server's fall; anything
  * else is the server's.  Then the next pick, within retries; when they
- * run out the client is closed, with a reset after a local error (SPEC 5).
+ * run out the client is closed, with a reset after a local error (lb4(8),
+ * "Local errors").
  */
 static void
 connect_failed(struct worker *w, struct conn *c, int err)

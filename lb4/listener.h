@@ -50,7 +50,9 @@ struct listener {
 	struct stats_slot *stats;	/* one slot per worker, + main */
 	/* Main thread only. */
 	struct route	*route;		/* the one in force */
-	int		 refs;		/* the config, and routes naming it */
+	int		 refs;		/* the config (or the reload plan
+					   that made it), and each route
+					   naming it */
 	uint64_t	 denied_logged;	/* STAT_DENIED sum at the last log */
 	uint64_t	 denied_log_at;	/* ms of that log, 0 = never */
 };

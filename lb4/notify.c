@@ -29,12 +29,6 @@ notify_stopping(void)
 	(void)sd_notify(0, "STOPPING=1");
 }
 
-void
-notify_status(const char *status)
-{
-	(void)sd_notifyf(0, "STATUS=%s", status);
-}
-
 uint64_t
 notify_watchdog_ms(void)
 {

@@ -142,8 +142,7 @@ pipe_create(struct pipe_cache *pc)
 	long		 want = pages_of(pc->size);
 	int		 fds[2], got;
 
-	if (add_relaxed(&held, want) > budget &&
-	    budget != 0) {
+	if (add_relaxed(&held, want) > budget && budget != 0) {
 		sub_relaxed(&held, want);
 		errno = 0;		/* the budget, not an error */
 		return NULL;

@@ -31,7 +31,7 @@ server_new(const struct conf_server *cs, const char *pool_name,
 	s->weight = cs->weight;
 	s->backup = cs->backup;
 	s->max_connections = cs->max_connections;
-	/* A checked server proves itself first (SPEC 5). */
+	/* A checked server proves itself first (lb4(8), "Health checks"). */
 	s->health = health->type == HEALTH_NONE ? SERVER_UP : SERVER_DOWN;
 	s->admin = SERVER_ENABLED;
 	return s;

@@ -1,7 +1,7 @@
 /*
  * pool.h: pools of servers, their health and admin state, and the shared
- * smooth-WRR pick.  One mutex per pool, held only for the pick, never across
- * a syscall.  Pools and servers are long-lived objects: a reload updates a
+ * smooth-WRR pick.  One mutex per pool, held briefly (a pick, a commit, a
+ * weight change, a count) and never across a syscall.  Pools and servers are long-lived objects: a reload updates a
  * pool in place (pool_prepare, then pool_commit) so that servers which
  * stayed keep their state, counters and SWRR score.
  *
@@ -69,7 +69,9 @@ struct pool {
 					   connections go to; NULL = none */
 	/* Main thread only. */
 	struct conf_health health;
-	int		 refs;		/* the config, and routes naming it */
+	int		 refs;		/* the config (or the reload plan
+					   that made it), and each route
+					   naming it (listener.c) */
 	int		 servers_up;	/* atomic: passing their checks */
 	struct server	*logged;	/* mode single: current, as last logged */
 };
@@ -130,8 +132,8 @@ void		 server_free(struct server *s);
  * else the first usable backup; a current backup gives way to a usable
  * primary; a current server at max_connections refuses (no spill), and
  * out->tried is not consulted (a retry goes to the same server: another
- * one may be a second "primary").  The server's active count is taken; give it back
- * with pool_release().  Servers whose index bit is set in out->tried were
+ * one may be a second "primary").  The server's active count is taken;
+ * give it back with pool_release().  Servers whose index bit is set in out->tried were
  * already tried for this connection and are skipped, as nginx does, so a
  * retry goes to another server (indexes past 63 are never skipped).
  * Returns 0, or -1 when no server can take it.

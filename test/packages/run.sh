@@ -9,7 +9,7 @@
 #    report goes to build/rpmlint.log.
 # 4. A minimal Debian 12 tree (debootstrap, cached), the .deb installed with
 #    apt resolving its dependencies, then checked unbooted (user, lb4 -t,
-#    SPEC section 8 files, systemd-analyze verify).
+#    the files lb4(8) FILES lists, systemd-analyze verify).
 # 5. That tree booted with systemd-nspawn: systemctl start/stop/reload, lb4
 #    running as lb4 with only CAP_NET_BIND_SERVICE, an upgrade to a rebuilt
 #    package over a locally edited conffile (--force-confold) that leaves
@@ -243,7 +243,7 @@ else
 		grep -qx "$f" "$W/rpm.list" || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then
-		pass "rpm has the SPEC section 8 files"
+		pass "rpm has the files lb4(8) FILES lists"
 	else
 		fail "rpm lacks:$missing"
 	fi
@@ -296,7 +296,7 @@ else
 	# unstripped-binary-or-object (Fedora's find-debuginfo strips and splits
 	# the -debuginfo package; Debian's rpmbuild has none), no-buildroot-tag
 	# (BuildRoot: is obsolete since rpm 4.6 and Fedora forbids it).  Real,
-	# and accepted: hardcoded-library-path (SPEC section 8 puts the hooks,
+	# and accepted: hardcoded-library-path (lb4(8) FILES puts the hooks,
 	# scripts named by lb4.service and keepalived.conf, in /usr/lib/lb4 on
 	# every architecture), invalid-url on Source0 (lb4 has no public
 	# download URL yet; URL: is a placeholder too).
@@ -417,7 +417,7 @@ for f in /usr/sbin/lb4 /usr/sbin/lb4ctl /etc/lb4/lb4.conf \
 	[ -e "$R$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
-	pass "SPEC section 8 files are installed"
+	pass "the files lb4(8) FILES lists are installed"
 else
 	fail "not installed:$missing"
 fi
