@@ -705,7 +705,7 @@ conn_socket(struct worker *w, struct pool *pool, const struct pick *pick,
 {
 	struct sockaddr_storage	 src = pick->source;
 	socklen_t		 srclen = pick->source_len;
-	int			 fd, err, left = pool->nsources;
+	int			 fd, err, left = pick->nsources;
 
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&

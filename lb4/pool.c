@@ -371,6 +371,7 @@ pool_pick(struct pool *pool, struct pick *out)
 		add_relaxed(&out->server->active, 1);
 		next_source(pool, out->server, &out->source,
 		    &out->source_len);
+		out->nsources = pool->nsources;
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;

@@ -82,6 +82,8 @@ struct pick {
 	uint64_t	 tried;		/* in: servers to skip; out: + this one */
 	struct sockaddr_storage source;	/* bind to this first, */
 	socklen_t	 source_len;	/* when not 0 */
+	int		 nsources;	/* the pool's, read under its lock:
+					   a reload may change them */
 };
 
 /* A pool's next server list, built but not yet in force. */
