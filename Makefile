@@ -13,11 +13,22 @@ DESTDIR		?=
 
 B		:= build
 PKGS		:= libconfig libsystemd
+# The one version source: the binary (build/gen/version.h), the man pages'
+# .TH lines and both packages (make deb, make rpm) take it from VERSION.
+VERSION		:= $(shell cat VERSION)
 
 # Packagers pass their own CFLAGS/LDFLAGS (hardening); ours are appended.
+# Warnings are errors for developers and CI; packagers build with WERROR=
+# (debian/rules, the rpm spec) so that a newer compiler's new warning does
+# not fail a distribution build.
+WERROR		?= -Werror
 CFLAGS		?= -O2 -g
-CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -pthread -D_GNU_SOURCE \
-		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS		+= -std=gnu11 -Wall -Wextra $(WERROR) -pthread -D_GNU_SOURCE \
+		   -I$(B)/gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Each object lists the headers it includes in a .d file beside it (the
+# compiler writes them: -MMD), so touching a header rebuilds only what
+# includes it; -MP keeps a deleted header from breaking the build.
+DEPFLAGS	:= -MMD -MP
 LDFLAGS		?=
 LDLIBS		+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 # SANITIZE=1: ASan + UBSan; SANITIZE=thread: TSan (test/tsan.sh).  Give
@@ -41,6 +52,9 @@ UNIT_SRCS	:= $(wildcard test/unit/check_*.c)
 UNIT_BINS	:= $(UNIT_SRCS:test/unit/%.c=$(B)/test/%)
 TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
+MAN_SRCS	:= $(wildcard docs/*.5 docs/*.8)
+MAN_PAGES	:= $(MAN_SRCS:docs/%=$(B)/man/%)
+GEN_HDRS	:= $(B)/gen/version.h $(B)/gen/status_html.h
 
 .PHONY: all clean install check check-unit check-integration check-pair \
 	check-packages check-db check-ecmp check-ecmp-long check-fuzz \
@@ -48,12 +62,14 @@ TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 	deps-rpm demo bench deb rpm tools lint check-torture check-stress \
 	stress-torture torture-asan check-unit-user
 
-all: $(B)/lb4 $(B)/lb4ctl
+all: $(B)/lb4 $(B)/lb4ctl $(MAN_PAGES)
 
-$(B)/obj/%.o: lb4/%.c $(wildcard lb4/*.h) | $(B)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+# The generated headers exist before any object is compiled (order-only:
+# after the first build each .d file says which object needs which).
+$(B)/obj/%.o: lb4/%.c | $(B)/obj $(GEN_HDRS)
+	$(CC) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(B)/obj $(B)/test $(B)/tools $(B)/gen:
+$(B)/obj $(B)/test $(B)/tools $(B)/gen $(B)/man:
 	mkdir -p $@
 
 # The status page (GET / of the metrics address) is lb4/status.html, built
@@ -61,8 +77,14 @@ $(B)/obj $(B)/test $(B)/tools $(B)/gen:
 $(B)/gen/status_html.h: lb4/status.html | $(B)/gen
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' \
 	    $< > $@.tmp && mv $@.tmp $@
-$(B)/obj/statuspage.o: $(B)/gen/status_html.h
-$(B)/obj/statuspage.o: CPPFLAGS += -I$(B)/gen
+
+$(B)/gen/version.h: VERSION | $(B)/gen
+	printf '/* Generated from VERSION by the Makefile. */\n#define LB4_VERSION\t"%s"\n' \
+	    '$(VERSION)' > $@.tmp && mv $@.tmp $@
+
+# The man pages say "lb4 @VERSION@" on their .TH line; make fills it in.
+$(B)/man/%: docs/% VERSION | $(B)/man
+	sed -e '/^\.TH /s/@VERSION@/$(VERSION)/' $< > $@.tmp && mv $@.tmp $@
 
 $(B)/lb4.a: $(LIB_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -74,13 +96,13 @@ $(B)/lb4ctl: $(B)/obj/lb4ctl.o
 	$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/test/%: test/unit/%.c $(B)/lb4.a | $(B)/test
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilb4 $(shell pkg-config --cflags check) \
+	$(CC) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) -Ilb4 $(shell pkg-config --cflags check) \
 	    -o $@ $< $(B)/lb4.a $(LDFLAGS) $(LDLIBS) \
 	    $(shell pkg-config --libs check)
 
 # Test peers: no libraries beyond libc (SHA-256 is in test/tools/tcommon.h).
-$(B)/tools/%: test/tools/%.c $(wildcard test/tools/*.h) | $(B)/tools
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -pthread
+$(B)/tools/%: test/tools/%.c | $(B)/tools
+	$(CC) $(DEPFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -pthread
 
 tools: $(TOOL_BINS)
 
@@ -210,8 +232,9 @@ bench: all tools
 FUZZ_B		?= build-fuzz
 FUZZ_CC		?= clang
 FUZZ_SECONDS	?= 60
-FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -Wall -Wextra -Werror -pthread \
-		   -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+FUZZ_CFLAGS	:= -O1 -g -std=gnu11 -Wall -Wextra $(WERROR) -pthread \
+		   -D_GNU_SOURCE -I$(B)/gen \
+		   $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 		   -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
 FUZZ_SRCS	:= $(wildcard test/fuzz/fuzz_*.c)
@@ -221,18 +244,16 @@ FUZZ_OBJS	:= $(LIB_SRCS:lb4/%.c=$(FUZZ_B)/obj/%.o)
 $(FUZZ_B)/obj:
 	mkdir -p $@
 
-$(FUZZ_B)/obj/%.o: lb4/%.c $(wildcard lb4/*.h) | $(FUZZ_B)/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-
-# The status page's generated header, as for $(B)/obj/statuspage.o.
-$(FUZZ_B)/obj/statuspage.o: $(B)/gen/status_html.h
-$(FUZZ_B)/obj/statuspage.o: FUZZ_CFLAGS += -I$(B)/gen
+# The generated headers are $(B)'s, as for $(B)/obj.
+$(FUZZ_B)/obj/%.o: lb4/%.c | $(FUZZ_B)/obj $(GEN_HDRS)
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
 
 $(FUZZ_B)/lb4.a: $(FUZZ_OBJS)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(FUZZ_B)/fuzz_%: test/fuzz/fuzz_%.c test/fuzz/fuzz.h $(FUZZ_B)/lb4.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilb4 -o $@ $< \
+$(FUZZ_B)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_B)/lb4.a
+	$(FUZZ_CC) $(DEPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Ilb4 -o $@ $< \
 	    $(FUZZ_B)/lb4.a $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
@@ -248,7 +269,7 @@ check-fuzz: fuzz-build
 check-tsan:
 	@test/tsan.sh
 
-lint: $(B)/gen/status_html.h
+lint: $(GEN_HDRS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -D_GNU_SOURCE -I$(B)/gen lb4/
 	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4 \
@@ -263,9 +284,9 @@ install: all
 	    install -m 0644 etc/lb4.conf $(DESTDIR)$(SYSCONFDIR)/lb4/lb4.conf
 	for f in vrrp-hooks/*; do [ -f "$$f" ] && \
 	    install -m 0755 "$$f" $(DESTDIR)$(LIBDIR_LB4)/vrrp-hooks/; done; true
-	for f in docs/*.5; do [ -f "$$f" ] && \
+	for f in $(B)/man/*.5; do [ -f "$$f" ] && \
 	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/; done; true
-	for f in docs/*.8; do [ -f "$$f" ] && \
+	for f in $(B)/man/*.8; do [ -f "$$f" ] && \
 	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
 	if [ -f etc/lb4.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
@@ -287,10 +308,10 @@ install: all
 	    install -D -m 0644 "$$f" "$(DESTDIR)$(DOCDIR)/examples/$${f#etc/}" \
 	    || exit 1; done
 
-# Packages (SPEC section 8), built from a copy of the tree so that the
-# source tree stays clean: git's files, tracked or not but not ignored, or,
-# outside git, everything but build/.  Both leave their packages in build/.
-PKG_VERSION	= $(shell sed -n 's/^Version:[[:space:]]*//p' packaging/rpm/lb4.spec)
+# Packages (what they install: lb4(8) FILES), built from a copy of the tree so
+# that the source tree stays clean: git's files, tracked or not but not
+# ignored, or, outside git, everything but build/.  Both leave their packages
+# in build/.
 
 define copy_tree
 	rm -rf $(1) && mkdir -p $(1)
@@ -304,9 +325,19 @@ define copy_tree
 	fi
 endef
 
+# The .deb's version is VERSION's: when the last entry of debian/changelog
+# names another version, the copy gets an entry for VERSION on top (a
+# release should still write its own entry in packaging/debian/changelog).
 deb: deps-deb
 	$(call copy_tree,$(B)/deb-src)
 	cp -R packaging/debian $(B)/deb-src/debian
+	cd $(B)/deb-src && v=$$(dpkg-parsechangelog -S Version) && \
+	if [ "$$v" != '$(VERSION)' ]; then \
+	    { printf 'lb4 (%s) unstable; urgency=medium\n\n' '$(VERSION)'; \
+	    printf '  * Version %s (the VERSION file).\n\n' '$(VERSION)'; \
+	    printf ' -- %s  %s\n\n' "$$(dpkg-parsechangelog -S Maintainer)" \
+	    "$$(date -R)"; cat debian/changelog; } > debian/changelog.new && \
+	    mv debian/changelog.new debian/changelog; fi
 	rm -f $(B)/lb4_*.deb $(B)/lb4-dbgsym_*.deb $(B)/lb4_*.changes \
 	    $(B)/lb4_*.buildinfo
 	cd $(B)/deb-src && dpkg-buildpackage -us -uc -b -jauto
@@ -323,17 +354,23 @@ RPM_SHIM	= $(if $(wildcard /etc/debian_version),--nodeps \
 		  --define '_lb4_shimdir $(abspath packaging/rpm)')
 
 rpm: deps-rpm
-	$(call copy_tree,$(RPM_TOP)/lb4-$(PKG_VERSION))
+	$(call copy_tree,$(RPM_TOP)/lb4-$(VERSION))
 	mkdir -p $(RPM_TOP)/SOURCES
-	tar -C $(RPM_TOP) -czf $(RPM_TOP)/SOURCES/lb4-$(PKG_VERSION).tar.gz \
-	    lb4-$(PKG_VERSION)
+	tar -C $(RPM_TOP) -czf $(RPM_TOP)/SOURCES/lb4-$(VERSION).tar.gz \
+	    lb4-$(VERSION)
 	cp etc/lb4.sysusers $(RPM_TOP)/SOURCES/lb4.sysusers
-	rm -rf $(RPM_TOP)/lb4-$(PKG_VERSION) $(B)/lb4-*.rpm
+	rm -rf $(RPM_TOP)/lb4-$(VERSION) $(B)/lb4-*.rpm
+	mkdir -p $(RPM_TOP)/SPECS
+	sed -e 's/@VERSION@/$(VERSION)/' packaging/rpm/lb4.spec \
+	    > $(RPM_TOP)/SPECS/lb4.spec
 	rpmbuild -bb $(RPM_SHIM) $(RPMBUILD_OPTS) --define '_topdir $(RPM_TOP)' \
-	    packaging/rpm/lb4.spec
-	cp $(RPM_TOP)/RPMS/*/lb4-$(PKG_VERSION)-*.rpm $(B)/
+	    $(RPM_TOP)/SPECS/lb4.spec
+	cp $(RPM_TOP)/RPMS/*/lb4-$(VERSION)-*.rpm $(B)/
 	@for f in $(B)/lb4-*.rpm; do echo "package: $(CURDIR)/$$f"; done
 	@echo "install: dnf install ./$$(ls $(B)/lb4-*.rpm) keepalived nftables"
 
 clean:
 	rm -rf $(B) $(FUZZ_B)
+
+-include $(wildcard $(B)/obj/*.d $(B)/test/*.d $(B)/tools/*.d \
+    $(FUZZ_B)/obj/*.d $(FUZZ_B)/*.d)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "addr.h"
 
 enum acl_family {
 	ACL_V4 = 0,		/* IPv4, and IPv4-mapped IPv6 */
@@ -40,10 +41,6 @@ struct acl {
 	struct ranges	 allow[ACL_NFAMILIES];
 	struct ranges	 deny[ACL_NFAMILIES];
 	int		 allow_all;	/* no allow rule: everyone not denied */
-};
-
-static const uint8_t mapped_prefix[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
 
 static uint64_t
@@ -118,8 +115,7 @@ cidr_range(const struct cidr *c, struct range *r)
 		family = ACL_V4;
 		bits = 32;
 	} else if (c->family == AF_INET6 && prefix >= 0 && prefix <= 128) {
-		if (prefix >= 96 &&
-		    memcmp(net, mapped_prefix, sizeof(mapped_prefix)) == 0) {
+		if (prefix >= 96 && addr_is_v4mapped(net)) {
 			family = ACL_V4;
 			bits = 32;
 			net += 12;
@@ -276,7 +272,7 @@ acl_allows(const struct acl *acl, const struct sockaddr *sa)
 	} else if (sa->sa_family == AF_INET6) {
 		ip = (const uint8_t *)
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-		if (memcmp(ip, mapped_prefix, sizeof(mapped_prefix)) == 0) {
+		if (addr_is_v4mapped(ip)) {
 			f = ACL_V4;
 			k = key_of(ip + 12, 32);
 		} else {

@@ -1,14 +1,15 @@
 /*
- * acl.h: a listener's source access list (allow/deny CIDRs, SPEC section
- * 4), compiled once into an immutable object that workers read without a
- * lock.  Lookup is a binary search over sorted, merged address ranges, one
- * table per family and list: O(log n) in the number of rules.
+ * acl.h: a listener's source access list (allow/deny CIDRs, lb4.conf(5)
+ * LISTENERS), compiled once into an immutable object that workers read
+ * without a lock.  Lookup is a binary search over sorted, merged address
+ * ranges, one table per family and list: O(log n) in the number of rules.
  *
  * Rules: deny wins over allow; no allow rule at all means everyone.  An
  * IPv4-mapped IPv6 client (::ffff:a.b.c.d) is the IPv4 client a.b.c.d, and
  * a rule inside ::ffff:0:0/96 (prefix 96 or more) is the IPv4 rule it
  * spells; other IPv6 rules, "::/0" included, never cover IPv4 clients.
- * This is cidr_match()'s rule (addr.h), and the unit tests hold both to it.
+ * The tests hold acl_allows() to this rule spelled out plainly, over
+ * test/cidr_oracle.h.
  */
 #ifndef LB4_ACL_H
 #define LB4_ACL_H

@@ -10,11 +10,6 @@
 
 #include "addr.h"
 
-/* ::ffff:0:0/96, the prefix of IPv4-mapped IPv6 addresses. */
-static const uint8_t addr_mapped_prefix[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-};
-
 /*
  * Parses the decimal port in <s> (the whole string).  Returns 1..65535, or
  * -1 with *<why>.
@@ -283,57 +278,4 @@ cidr_parse(const char *text, struct cidr *out, const char **why)
 		return -1;
 	}
 	return 0;
-}
-
-/* 1 when the first <prefix> bits of <a> and <b> are equal. */
-static int
-cidr_bits_equal(const uint8_t *a, const uint8_t *b, int prefix)
-{
-	int	 whole = prefix / 8, rest = prefix % 8;
-	uint8_t	 mask;
-
-	if (memcmp(a, b, (size_t)whole) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	mask = (uint8_t)(0xff << (8 - rest));
-	return (a[whole] & mask) == (b[whole] & mask);
-}
-
-int
-cidr_match(const struct cidr *c, const struct sockaddr *sa)
-{
-	const uint8_t	*ip, *net = c->bytes;
-	int		 family = sa->sa_family, prefix = c->prefix;
-	int		 cfamily = c->family;
-
-	if (family == AF_INET)
-		ip = (const uint8_t *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-	else if (family == AF_INET6)
-		ip = (const uint8_t *)
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
-	else
-		return 0;
-
-	/*
-	 * A dual-stack [::] listener sees IPv4 clients as ::ffff:a.b.c.d.
-	 * Treat them as the IPv4 clients they are, and treat a rule written
-	 * inside ::ffff:0:0/96 as the IPv4 rule it means, so "::/0" does not
-	 * silently cover IPv4 and "10.0.0.0/8" still covers mapped clients.
-	 */
-	if (family == AF_INET6 &&
-	    memcmp(ip, addr_mapped_prefix, sizeof(addr_mapped_prefix)) == 0) {
-		family = AF_INET;
-		ip += 12;
-	}
-	if (cfamily == AF_INET6 && prefix >= 96 &&
-	    memcmp(net, addr_mapped_prefix, sizeof(addr_mapped_prefix)) == 0) {
-		cfamily = AF_INET;
-		net += 12;
-		prefix -= 96;
-	}
-	if (family != cfamily)
-		return 0;
-	return cidr_bits_equal(ip, net, prefix);
 }

@@ -6,6 +6,7 @@
 #define LB4_ADDR_H
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -47,9 +48,25 @@ uint16_t addr_port(const struct addr *a);
 int	cidr_parse(const char *text, struct cidr *out, const char **why);
 
 /*
- * 1 when <sa> lies inside <c>.  An IPv4-mapped IPv6 address
- * (::ffff:a.b.c.d) matches IPv4 prefixes.
+ * IPv4-mapped IPv6 addresses, ::ffff:0:0/96 (RFC 4291 2.5.5.2): how a
+ * dual-stack socket shows an IPv4 peer.  The one copy of the prefix.
  */
-int	cidr_match(const struct cidr *c, const struct sockaddr *sa);
+#define ADDR_V4MAPPED_PREFIX	"\0\0\0\0\0\0\0\0\0\0\xff\xff"
+#define ADDR_V4MAPPED_LEN	12
+
+/* 1 when the 16 bytes at <ip6> are ::ffff:a.b.c.d (a.b.c.d at ip6 + 12). */
+static inline int
+addr_is_v4mapped(const void *ip6)
+{
+	return memcmp(ip6, ADDR_V4MAPPED_PREFIX, ADDR_V4MAPPED_LEN) == 0;
+}
+
+/* Writes the 4 bytes at <ip4> as ::ffff:a.b.c.d into the 16 at <ip6>. */
+static inline void
+addr_v4mapped(void *ip6, const void *ip4)
+{
+	memcpy(ip6, ADDR_V4MAPPED_PREFIX, ADDR_V4MAPPED_LEN);
+	memcpy((uint8_t *)ip6 + ADDR_V4MAPPED_LEN, ip4, 4);
+}
 
 #endif

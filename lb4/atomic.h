@@ -26,4 +26,11 @@
 /* Returns the old value. */
 #define exchange_relaxed(p, v)	__atomic_exchange_n((p), (v), __ATOMIC_RELAXED)
 
+/*
+ * Stores <v> if *<p> still equals *<old>; returns 1 if it did, else 0 with
+ * *<old> updated to what *<p> held (strong: no spurious failure).
+ */
+#define cas_relaxed(p, old, v)	__atomic_compare_exchange_n((p), (old), (v), \
+				    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+
 #endif

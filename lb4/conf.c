@@ -1,5 +1,5 @@
 /*
- * conf.c: the libconfig file (SPEC section 4) to a plain struct conf.
+ * conf.c: the libconfig file (lb4.conf(5)) to a plain struct conf.
  *
  * Every check runs even after one fails, and every problem is kept as
  * "FILE:LINE: message", so that `lb4 -t` shows the whole list at once.
@@ -8,14 +8,15 @@
  *
  * libconfig is lenient where lb4 must not be: its lookup helpers convert
  * between int, int64, float and bool, so every value here is read by its
- * exact type with config_setting_type() instead.
+ * exact type with config_setting_type() instead.  Where libconfig 1.5 is
+ * wrong (ints it wraps, string lines it misplaces), confscan.c finds the
+ * truth in the text again.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "confscan.h"
 
 #define CONF_FILE_MAX		(16 * 1024 * 1024)
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
@@ -228,60 +230,11 @@ conf_error_at(struct conf_ctx *ctx, const char *file, unsigned line,
 	va_end(ap);
 }
 
-/*
- * The first character that is not a blank on line <n> of ctx->text, or
- * NULL past the end.
- */
-static const char *
-conf_text_line(const struct conf_ctx *ctx, unsigned n)
-{
-	const char	*p = ctx->text;
-
-	while (p != NULL && --n > 0)
-		if ((p = strchr(p, '\n')) != NULL)
-			p++;
-	return p != NULL ? p + strspn(p, " \t\r") : NULL;
-}
-
-/* 1 when line <n> holds no token: it is blank or only a comment. */
-static int
-conf_blank_line(const struct conf_ctx *ctx, unsigned n)
-{
-	const char	*p = conf_text_line(ctx, n);
-
-	return p == NULL || *p == '\0' || *p == '\n' || *p == '#' ||
-	    (p[0] == '/' && p[1] == '/');
-}
-
-/* 1 when line <n> starts with "," "]" or ")". */
-static int
-conf_closer_line(const struct conf_ctx *ctx, unsigned n)
-{
-	const char	*p = conf_text_line(ctx, n);
-
-	return p != NULL && *p != '\0' && strchr(",])", *p) != NULL;
-}
-
-/*
- * The line of setting <s>.  libconfig records a string element's line only
- * after it has read the next token (it looks ahead to join adjacent
- * strings), so in a list closed on its own line the last string is put on
- * the "]" line.  Such an element is moved back to the last line above that
- * holds a token: its own.
- */
+/* The line of setting <s> (confscan.c repairs libconfig's). */
 static unsigned
 conf_line(const struct conf_ctx *ctx, const config_setting_t *s)
 {
-	unsigned	 n = config_setting_source_line(s);
-
-	if (config_setting_name(s) != NULL ||
-	    config_setting_type(s) != CONFIG_TYPE_STRING ||
-	    config_setting_source_file(s) != NULL || ctx->text == NULL ||
-	    !conf_closer_line(ctx, n))
-		return n;
-	while (n > 1 && conf_blank_line(ctx, n - 1))
-		n--;
-	return n > 1 ? n - 1 : n;
+	return confscan_line(ctx->text, s);
 }
 
 /* Records one problem at the line of setting <s>. */
@@ -318,9 +271,23 @@ conf_check_keys(struct conf_ctx *ctx, const config_setting_t *g,
 	}
 }
 
+/* confscan_ints() found a literal libconfig wrapped: report it, once. */
+static void
+conf_wrapped_int(void *arg, unsigned line, const char *lit, int len)
+{
+	struct conf_ctx	*ctx = arg;
+
+	conf_error_at(ctx, ctx->path, line, "integer %.*s is out of range",
+	    len, lit);
+	ctx->wrapped = conf_grow(ctx->wrapped, (size_t)ctx->nwrapped + 1,
+	    sizeof(*ctx->wrapped));
+	ctx->wrapped[ctx->nwrapped++] = line;
+}
+
 /*
- * 1 when setting <s> is on a line where conf_scan_ints() already reported
- * an integer libconfig wrapped: its value is meaningless, say nothing more.
+ * 1 when setting <s> is on a line where conf_wrapped_int() already
+ * reported an integer libconfig wrapped: its value is meaningless, say
+ * nothing more.
  */
 static int
 conf_wrapped(const struct conf_ctx *ctx, const config_setting_t *s)
@@ -1227,100 +1194,6 @@ conf_listeners(struct conf_ctx *ctx, const config_setting_t *root)
 }
 
 /*
- * Scans the number at <p> on <line> and reports it if libconfig would wrap
- * it.  Returns the first character after it.
- */
-static const char *
-conf_scan_number(struct conf_ctx *ctx, const char *p, unsigned line)
-{
-	const char		*start = p;
-	unsigned long long	 v = 0, limit = INT_MAX;
-	int			 base = 10, d;
-
-	if (*p == '-' || *p == '+')
-		limit += *p++ == '-';
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
-	    isxdigit((unsigned char)p[2])) {
-		base = 16;
-		p += 2;
-	}
-	for (; isxdigit((unsigned char)*p); p++) {
-		if (base == 10 && !isdigit((unsigned char)*p))
-			break;
-		d = isdigit((unsigned char)*p) ? *p - '0' :
-		    tolower((unsigned char)*p) - 'a' + 10;
-		if (v <= limit)		/* saturate, never overflow */
-			v = v * (unsigned)base + (unsigned)d;
-	}
-	if (base == 10 && (*p == '.' || *p == 'e' || *p == 'E')) {
-		while (*p != '\0' && (isdigit((unsigned char)*p) ||
-		    strchr(".eE+-", *p) != NULL))
-			p++;
-		return p;	/* a float */
-	}
-	if (*p == 'L')
-		return p;	/* an int64, stored whole */
-	if (v > limit) {
-		conf_error_at(ctx, ctx->path, line,
-		    "integer %.*s is out of range", (int)(p - start), start);
-		ctx->wrapped = conf_grow(ctx->wrapped,
-		    (size_t)ctx->nwrapped + 1, sizeof(*ctx->wrapped));
-		ctx->wrapped[ctx->nwrapped++] = line;
-	}
-	return p;
-}
-
-/* Skips the comment or string at <p>, counting newlines into *<line>. */
-static const char *
-conf_scan_skip(const char *p, unsigned *line)
-{
-	if (*p == '#' || (p[0] == '/' && p[1] == '/'))
-		return p + strcspn(p, "\n");
-	if (p[0] == '/' && p[1] == '*') {
-		for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
-			*line += *p == '\n';
-		return *p != '\0' ? p + 2 : p;
-	}
-	/* A string: *p == '"'. */
-	for (p++; *p != '\0' && *p != '"'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		*line += *p == '\n';
-	}
-	return *p != '\0' ? p + 1 : p;
-}
-
-/*
- * libconfig 1.5 keeps an integer written without an L suffix in an int and
- * wraps it silently: "weight = 4294967297;" reads as 1.  This walks the
- * text libconfig parsed, skipping comments, strings and names the way its
- * scanner does, and reports each such literal.
- */
-static void
-conf_scan_ints(struct conf_ctx *ctx, const char *p)
-{
-	unsigned	 line = 1;
-
-	while (*p != '\0') {
-		if (*p == '\n') {
-			line++;
-			p++;
-		} else if (*p == '#' || *p == '"' ||
-		    (p[0] == '/' && (p[1] == '/' || p[1] == '*'))) {
-			p = conf_scan_skip(p, &line);
-		} else if (isalpha((unsigned char)*p) || *p == '*') {
-			while (*p != '\0' && (isalnum((unsigned char)*p) ||
-			    strchr("-_*", *p) != NULL))
-				p++;
-		} else if (isdigit((unsigned char)*p) || ((*p == '-' ||
-		    *p == '+') && isdigit((unsigned char)p[1]))) {
-			p = conf_scan_number(ctx, p, line);
-		} else
-			p++;
-	}
-}
-
-/*
  * Reads <path> whole into a NUL-terminated buffer, or returns NULL after
  * reporting why.
  */
@@ -1422,7 +1295,7 @@ conf_parse(struct conf_ctx *ctx, const char *text)
 		goto done;
 	}
 	ctx->text = text;
-	conf_scan_ints(ctx, text);
+	confscan_ints(text, conf_wrapped_int, ctx);
 	root = config_root_setting(cfg);
 	conf_check_keys(ctx, root, conf_top_keys, "at top level");
 	conf_global(ctx, root);

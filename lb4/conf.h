@@ -1,5 +1,5 @@
 /*
- * conf.h: the configuration file (libconfig syntax, SPEC section 4) turned
+ * conf.h: the configuration file (libconfig syntax, lb4.conf(5)) turned
  * into a plain struct conf.  conf_load() checks everything and collects
  * every problem as "FILE:LINE: message"; the rest of lb4 never sees
  * libconfig.
@@ -28,7 +28,7 @@ enum send_proxy {
 
 enum pool_mode {
 	POOL_MODE_WRR = 0,	/* smooth weighted round robin */
-	POOL_MODE_SINGLE = 1,	/* one server at a time, sticky (SPEC 5) */
+	POOL_MODE_SINGLE = 1,	/* one server at a time, sticky (lb4.conf(5)) */
 };
 
 enum on_server_down {

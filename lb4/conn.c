@@ -34,10 +34,11 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "atomic.h"
+#include "clock.h"
 #include "connlog.h"
 #include "ev.h"
 #include "listener.h"
@@ -52,8 +53,6 @@
 #define SMALL_READ	4096		/* below this a flow goes back to copying */
 #define PUMP_BUDGET	16		/* reads per flow per event, for fairness */
 #define SLAB_CONNS	256
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 enum conn_state {
 	CONN_FREE = 0,		/* on the free list */
@@ -125,15 +124,6 @@ struct conn {
 static void	conn_close(struct worker *, struct conn *, int, enum conn_end);
 static void	conn_connect(struct worker *, struct conn *, int);
 static void	set_keepalive(int, const struct conf_keepalive *);
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 /* Notes why <c> failed, the first reason only. */
 static void
@@ -239,7 +229,8 @@ flow_release(struct worker *w, struct flow *f)
 	}
 }
 
-/* A byte moved, either way: the idle timer starts again (SPEC 5). */
+/* A byte moved, either way: the idle timer starts again (lb4(8), "Idle
+ * connections"). */
 static void
 conn_touch(struct worker *w, struct conn *c)
 {
@@ -268,7 +259,7 @@ flow_stash(struct worker *w, struct flow *f, const char *data, size_t len)
 {
 	ssize_t	n = 0;
 
-	if (LOAD(&w->rt->splice) && (f->pipe != NULL ||
+	if (load_relaxed(&w->rt->splice) && (f->pipe != NULL ||
 	    (f->pipe = pipe_get(&w->pipes, w->now)) != NULL)) {
 		if ((n = write(f->pipe->wfd, data, len)) == -1)
 			n = 0;
@@ -351,7 +342,7 @@ flow_read_copy(struct worker *w, struct flow *f, struct side *src,
 	n = recv(src->fd, w->scratch, WORKER_SCRATCH, 0);
 	if (n <= 0)
 		return n;
-	if (n == WORKER_SCRATCH && LOAD(&w->rt->splice))
+	if (n == WORKER_SCRATCH && load_relaxed(&w->rt->splice))
 		f->bulk = 1;
 	/*
 	 * A short read emptied the socket: with edge triggering, new bytes
@@ -589,7 +580,7 @@ conn_close(struct worker *w, struct conn *c, int reset, enum conn_end end)
 	timer_del(&w->timers, &c->timer);
 	stats_add(ls, STAT_CONNS_ACTIVE, -1);
 	route_pin(c->route, w->id, -1);
-	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+	sub_relaxed(&w->rt->conns, 1);
 	c->state = CONN_CLOSED;
 	c->next = w->conns.closing;
 	w->conns.closing = c;
@@ -621,9 +612,8 @@ conn_reset_downed(struct worker *w)
 			c = (struct conn *)w->conns.slabs[i] + j;
 			if (c->state != CONN_ESTABLISHED ||
 			    (s = c->server) == NULL ||
-			    LOAD(&s->on_down) != ON_DOWN_RESET ||
-			    __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE) ==
-			    c->down_gen)
+			    load_relaxed(&s->on_down) != ON_DOWN_RESET ||
+			    load_acquire(&s->down_gen) == c->down_gen)
 				continue;
 			stats_add(&s->stats[w->id], STAT_DOWN_RESETS, 1);
 			conn_close(w, c, 1, END_SERVER_DOWN);
@@ -664,7 +654,8 @@ epoll_add(struct worker *w, struct side *s)
  * epoll or the timer said).  A local error (local.h: no source port, fd,
  * memory) is counted as ours, never toward the server's fall; anything
  * else is the server's.  Then the next pick, within retries; when they
- * run out the client is closed, with a reset after a local error (SPEC 5).
+ * run out the client is closed, with a reset after a local error (lb4(8),
+ * "Local errors").
  */
 static void
 connect_failed(struct worker *w, struct conn *c, int err)
@@ -683,7 +674,7 @@ connect_failed(struct worker *w, struct conn *c, int err)
 		/* Reaching fall: wake the main thread now rather than at its
 		 * next tick, so the server leaves the pick (and keepalived
 		 * learns of an empty pool) without waiting. */
-		if (pool_report(s, 0) == LOAD(&s->passive_fall))
+		if (pool_report(s, 0) == load_relaxed(&s->passive_fall))
 			worker_wake_main(w);
 		stats_add(&s->stats[w->id], STAT_CONNECT_ERRORS, 1);
 	}
@@ -714,7 +705,7 @@ conn_socket(struct worker *w, struct pool *pool, const struct pick *pick,
 {
 	struct sockaddr_storage	 src = pick->source;
 	socklen_t		 srclen = pick->source_len;
-	int			 fd, err, left = pool->nsources;
+	int			 fd, err, left = pick->nsources;
 
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1 && (errno == EMFILE || errno == ENFILE) &&
@@ -832,7 +823,7 @@ static void
 conn_established(struct worker *w, struct conn *c)
 {
 	struct stats_slot	*ss = &c->server->stats[w->id];
-	uint64_t		 us = mono_us() - c->connect_at;
+	uint64_t		 us = clock_us() - c->connect_at;
 
 	pool_report(c->server, 1);
 	c->state = CONN_ESTABLISHED;
@@ -873,7 +864,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	s = c->server = pick.server;
 	c->tried = pick.tried;
 	/* Before the connect: a mark-down from now on resets this conn. */
-	c->down_gen = __atomic_load_n(&s->down_gen, __ATOMIC_ACQUIRE);
+	c->down_gen = load_acquire(&s->down_gen);
 	stats_add(&s->stats[w->id], STAT_CONNS_TOTAL, 1);
 	stats_add(&s->stats[w->id], STAT_CONNS_ACTIVE, 1);
 	if (first)
@@ -888,7 +879,7 @@ conn_connect(struct worker *w, struct conn *c, int first)
 	side_init(&c->backend, EV_SERVER, fd, c);
 	set_keepalive(fd, &c->route->server_ka);
 	c->tries++;
-	c->connect_at = mono_us();
+	c->connect_at = clock_us();
 	if (connect(fd, (struct sockaddr *)&s->addr.ss, s->addr.len) == -1 &&
 	    errno != EINPROGRESS) {
 		/* EAGAIN: no free port on kernels before 4.x said so. */
@@ -934,7 +925,7 @@ conn_start(struct worker *w, struct route *r, int fd,
 	if ((c = conn_alloc(&w->conns)) == NULL) {
 		/* Out of memory: give back the max_connections slot too. */
 		close(fd);
-		__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+		sub_relaxed(&w->rt->conns, 1);
 		stats_add(ls, STAT_END_0 + END_LOCAL_ERROR, 1);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "connlog.h"
+#include "atomic.h"
 #include "stats.h"
 
 _Static_assert(END_MAX == STATS_ENDS, "stats.h counts every conn_end");
@@ -93,13 +94,12 @@ connlog_push(struct connlog_ring *r, const struct conn_record *rec)
 {
 	uint64_t	head = r->head;
 
-	if (head - __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) >= RING_SLOTS) {
-		__atomic_store_n(&r->dropped, r->dropped + 1,
-		    __ATOMIC_RELAXED);
+	if (head - load_acquire(&r->tail) >= RING_SLOTS) {
+		store_relaxed(&r->dropped, r->dropped + 1);
 		return -1;
 	}
 	r->slot[head & (RING_SLOTS - 1)] = *rec;
-	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
+	store_release(&r->head, head + 1);
 	return 0;
 }
 
@@ -111,8 +111,7 @@ connlog_dropped(struct connlog_ring *const *rings, int n)
 
 	for (i = 0; i < n; i++)
 		if (rings[i] != NULL)
-			sum += __atomic_load_n(&rings[i]->dropped,
-			    __ATOMIC_RELAXED);
+			sum += load_relaxed(&rings[i]->dropped);
 	return sum;
 }
 
@@ -278,11 +277,10 @@ connlog_drain(struct connlog_ring *const *rings, int n, int json)
 	for (i = 0; i < n; i++) {
 		if (rings[i] == NULL)
 			continue;
-		head = __atomic_load_n(&rings[i]->head, __ATOMIC_ACQUIRE);
+		head = load_acquire(&rings[i]->head);
 		for (tail = rings[i]->tail; tail != head; tail++) {
 			rec = rings[i]->slot[tail & (RING_SLOTS - 1)];
-			__atomic_store_n(&rings[i]->tail, tail + 1,
-			    __ATOMIC_RELEASE);
+			store_release(&rings[i]->tail, tail + 1);
 			len = format(&rec, json, line, sizeof(line));
 			if (len <= 0 || (size_t)len >= sizeof(line)) {
 				out.dropped++;

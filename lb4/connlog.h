@@ -1,6 +1,6 @@
 /*
  * connlog.h: how connections end, counted always and logged on request
- * (SPEC 9; HAProxy's tcplog and termination states).
+ * (lb4.conf(5) CONNECTION LOG; HAProxy's tcplog and termination states).
  *
  * Workers never block on it and never format: each worker pushes a fixed
  * record into its own bounded ring (one producer, one consumer, no lock);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "atomic.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
@@ -23,8 +24,6 @@
 #include "vrrp.h"
 
 #define MAX_WORDS	8
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
 
 struct ctl {
 	struct state	*st;
@@ -102,25 +101,21 @@ static void
 show_servers(struct state *st, struct text *r)
 {
 	struct server	*s;
-	int		 i, j, n = st->nworkers + 1;
+	int		 n = st->nworkers + 1;
 
-	for (i = 0; i < st->npools; i++) {
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			text_printf(r, "%s %s %s weight=%d%s active=%d "
-			    "total=%llu", s->pool_name, s->addr.text,
-			    server_state_name(s), s->weight,
-			    s->backup ? " backup" : "", LOAD(&s->active),
-			    (unsigned long long)stats_sum(s->stats, n,
-			    STAT_CONNS_TOTAL));
-			/* Why a server is down, last, so parsers of the
-			 * fields before it are not disturbed. */
-			if (LOAD(&s->health) == SERVER_DOWN &&
-			    *health_reason(s) != '\0')
-				text_printf(r, " reason=\"%s\"",
-				    health_reason(s));
-			text_printf(r, "\n");
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools) {
+		text_printf(r, "%s %s %s weight=%d%s active=%d total=%llu",
+		    s->pool_name, s->addr.text, server_state_name(s),
+		    s->weight, s->backup ? " backup" : "",
+		    load_relaxed(&s->active),
+		    (unsigned long long)stats_sum(s->stats, n,
+		    STAT_CONNS_TOTAL));
+		/* Why a server is down, last, so parsers of the fields
+		 * before it are not disturbed. */
+		if (load_relaxed(&s->health) == SERVER_DOWN &&
+		    *health_reason(s) != '\0')
+			text_printf(r, " reason=\"%s\"", health_reason(s));
+		text_printf(r, "\n");
 	}
 	text_printf(r, "ok\n");
 }
@@ -216,7 +211,7 @@ health(struct state *st, struct text *r)
 {
 	char	why[256];
 
-	if (LOAD(&st->rt.stopping))
+	if (load_relaxed(&st->rt.stopping))
 		text_printf(r, "error: unhealthy: stopping\n");
 	else if (!state_healthy(st, why, sizeof(why)))
 		text_printf(r, "error: unhealthy: %s\n", why);

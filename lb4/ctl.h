@@ -1,5 +1,5 @@
 /*
- * ctl.h: the control socket (SPEC section 6): a unix stream socket, one
+ * ctl.h: the control socket (lb4ctl(8), PROTOCOL): a unix stream socket, one
  * command line per connection, a reply whose last line is "ok" or
  * "error: MESSAGE".  lb4ctl is its client.
  */

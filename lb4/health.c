@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "clock.h"
 #include "health.h"
 #include "health_kind.h"
 #include "local.h"
@@ -69,7 +70,7 @@ rearm(void)
 	uint64_t		 at = t != NULL ? t->at : 0, poll;
 
 	if (hc.polling) {
-		poll = loop_now_ms() + POLL_MS;
+		poll = clock_ms() + POLL_MS;
 		if (at == 0 || poll < at)
 			at = poll;
 	}
@@ -225,7 +226,7 @@ free_req(struct check *c)
 void
 health_finish(struct check *c, int ok)
 {
-	uint64_t	now = loop_now_ms(), next;
+	uint64_t	now = clock_ms(), next;
 
 	health_close(&c->h);
 	health_close(&c->out);
@@ -241,7 +242,7 @@ health_finish(struct check *c, int ok)
 void
 health_finish_local(struct check *c, int err)
 {
-	uint64_t	now = loop_now_ms(), next;
+	uint64_t	now = clock_ms(), next;
 
 	local_error(LOCAL_MAIN_SLOT, (enum local_reason)local_reason_of(err),
 	    err, c->name, now);
@@ -341,7 +342,7 @@ on_timer(struct handler *h, uint32_t events)
 		;
 	hc.armed_at = 0;
 	poll_checks();
-	run_due(loop_now_ms());
+	run_due(clock_ms());
 	rearm();
 }
 
@@ -600,7 +601,7 @@ health_sync(struct state *st)
 {
 	struct check	*c, *spare;
 	struct server	*s;
-	uint64_t	 now = loop_now_ms();
+	uint64_t	 now = clock_ms();
 	int		 i, j, k = 0;
 
 	for (c = hc.all; c != NULL; c = c->next)

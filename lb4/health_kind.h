@@ -138,7 +138,7 @@ void		 health_finish_local(struct check *c, int err);
 /* Counts one result of <c> and moves its server by rise/fall (no close). */
 void		 health_verdict(struct check *c, int ok);
 
-/* Moves the timer of <c> to <at> (ms, loop_now_ms()'s clock). */
+/* Moves the timer of <c> to <at> (ms, clock_ms()'s clock). */
 void		 health_arm(struct check *c, uint64_t at);
 
 /* Closes the fd of <h> if any, and stops watching it. */

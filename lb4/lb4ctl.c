@@ -11,8 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "clock.h"
 
 #define DEFAULT_SOCKET	"/run/lb4/lb4.sock"
 #define TIMEOUT_MS	5000
@@ -52,21 +53,11 @@ connect_to(const char *path)
 	return fd;
 }
 
-static long
-ms_left(const struct timespec *start)
-{
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return TIMEOUT_MS - ((now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000);
-}
-
 /* Reads the whole reply (lb4 closes after it) within the timeout. */
 static char *
 read_reply(int fd, const char *path)
 {
-	struct timespec	 start;
+	uint64_t	 start;
 	struct pollfd	 pfd = { fd, POLLIN, 0 };
 	char		*buf;
 	size_t		 len = 0;
@@ -77,9 +68,10 @@ read_reply(int fd, const char *path)
 		fprintf(stderr, "lb4ctl: out of memory\n");
 		exit(2);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	start = clock_ms();
 	for (;;) {
-		if ((left = ms_left(&start)) <= 0 ||
+		left = TIMEOUT_MS - (long)(clock_ms() - start);
+		if (left <= 0 ||
 		    poll(&pfd, 1, (int)left) == 0) {
 			fprintf(stderr, "lb4ctl: no answer from lb4 at %s "
 			    "within %d ms\n", path, TIMEOUT_MS);

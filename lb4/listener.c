@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "acl.h"
+#include "atomic.h"
 #include "conn.h"
 #include "connlog.h"
 #include "ev.h"
@@ -117,7 +118,7 @@ route_pinned(const struct route *r)
 	int	i;
 
 	for (i = 0; i < r->npins; i++)
-		n += __atomic_load_n(&r->pins[i].n, __ATOMIC_ACQUIRE);
+		n += load_acquire(&r->pins[i].n);
 	return n;
 }
 
@@ -372,10 +373,9 @@ take_slot(struct worker *w)
 {
 	struct runtime	*rt = w->rt;
 
-	if (__atomic_add_fetch(&rt->conns, 1, __ATOMIC_RELAXED) <=
-	    __atomic_load_n(&rt->max_connections, __ATOMIC_RELAXED))
+	if (add_relaxed(&rt->conns, 1) <= load_relaxed(&rt->max_connections))
 		return 1;
-	__atomic_sub_fetch(&rt->conns, 1, __ATOMIC_RELAXED);
+	sub_relaxed(&rt->conns, 1);
 	return 0;
 }
 
@@ -396,7 +396,7 @@ refuse(struct worker *w, struct route *r, int fd,
 
 	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lin, sizeof(lin));
 	close(fd);
-	__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+	sub_relaxed(&w->rt->conns, 1);
 	stats_add(ls, STAT_DENIED, 1);
 	stats_add(ls, STAT_END_0 + END_DENIED, 1);
 	stats_add(ls, STAT_DURATION_0, 1);
@@ -428,7 +428,7 @@ acceptor_run(struct worker *w, struct lsock *ls)
 		fd = accept4(ls->fd, (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd == -1) {
-			__atomic_sub_fetch(&w->rt->conns, 1, __ATOMIC_RELAXED);
+			sub_relaxed(&w->rt->conns, 1);
 			switch (errno) {
 			case EAGAIN:
 				return;
@@ -453,7 +453,7 @@ acceptor_run(struct worker *w, struct lsock *ls)
 		}
 		/* The route is valid for this batch (reload.c); the pin
 		 * keeps it for the connection's life. */
-		r = __atomic_load_n(&ls->route, __ATOMIC_ACQUIRE);
+		r = load_acquire(&ls->route);
 		if (!acl_allows(r->acl, (struct sockaddr *)&peer)) {
 			refuse(w, r, fd, (struct sockaddr *)&peer, len);
 			continue;

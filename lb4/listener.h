@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "atomic.h"
 #include "conf.h"
 #include "stats.h"
 
@@ -49,7 +50,9 @@ struct listener {
 	struct stats_slot *stats;	/* one slot per worker, + main */
 	/* Main thread only. */
 	struct route	*route;		/* the one in force */
-	int		 refs;		/* the config, and routes naming it */
+	int		 refs;		/* the config (or the reload plan
+					   that made it), and each route
+					   naming it */
 	uint64_t	 denied_logged;	/* STAT_DENIED sum at the last log */
 	uint64_t	 denied_log_at;	/* ms of that log, 0 = never */
 };
@@ -108,8 +111,7 @@ route_pin(struct route *r, int id, long delta)
 {
 	long	*n = &r->pins[id].n;
 
-	__atomic_store_n(n, __atomic_load_n(n, __ATOMIC_RELAXED) + delta,
-	    __ATOMIC_RELEASE);
+	store_release(n, load_relaxed(n) + delta);
 }
 
 /*

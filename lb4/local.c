@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "local.h"
+#include "atomic.h"
 #include "log.h"
 
 #define LOG_EVERY_MS	10000
@@ -70,7 +71,7 @@ local_errors(enum local_reason reason)
 	int		i;
 
 	for (i = 0; i < NSLOTS; i++)
-		sum += __atomic_load_n(&slots[i].v[reason], __ATOMIC_RELAXED);
+		sum += load_relaxed(&slots[i].v[reason]);
 	return sum;
 }
 
@@ -94,17 +95,15 @@ local_error(int slot, enum local_reason reason, int err, const char *peer,
 	if (slot < 0 || slot >= NSLOTS || reason >= LOCAL_MAX)
 		return;
 	v = &slots[slot].v[reason];
-	__atomic_store_n(v, __atomic_load_n(v, __ATOMIC_RELAXED) + 1,
-	    __ATOMIC_RELAXED);
-	last = __atomic_load_n(&last_log_ms, __ATOMIC_RELAXED);
+	store_relaxed(v, load_relaxed(v) + 1);
+	last = load_relaxed(&last_log_ms);
 	/* Workers' coarse clock may lag main's by a tick: no underflow. */
 	if (last != 0 && now < last + LOG_EVERY_MS)
 		return;
-	if (!__atomic_compare_exchange_n(&last_log_ms, &last, now ? now : 1,
-	    0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	if (!cas_relaxed(&last_log_ms, &last, now ? now : 1))
 		return;		/* another thread logs this round */
 	total = local_total();
-	before = __atomic_exchange_n(&logged_sum, total, __ATOMIC_RELAXED);
+	before = exchange_relaxed(&logged_sum, total);
 	log_warnx("local error, not the server's fault%s%s: %s%s%s "
 	    "(%llu local errors since the last such line); remedy: %s",
 	    peer != NULL ? ": toward " : "", peer != NULL ? peer : "",

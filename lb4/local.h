@@ -1,13 +1,14 @@
 /*
- * local.h: local errors, the failures of this host rather than of a
- * server (SPEC 5, "Local errors are not server failures"; HAProxy's "no
- * free ports").  A connect or a health check that fails because lb4 ran
- * out of source ports, file descriptors, socket memory or pipes never
- * counts toward a server's fall: it is counted here, by reason, for
- * lb4_local_errors_total{reason}, and logged at most once per 10 s with
+ * local.h: local errors, the failures of this host rather than of a server
+ * (lb4(8), "Local errors"; README, "Connection churn, local errors and
+ * pipes"; HAProxy's "no free ports").  A connect or a health check that fails
+ * because lb4 ran out of source ports, file descriptors, socket memory or
+ * pipes never counts toward a server's fall: it is counted here, by reason,
+ * for lb4_local_errors_total{reason}, and logged at most once per 10 s with
  * the cause and the remedy.
  *
- * The reasons are a fixed list (README "Local errors"):
+ * The reasons are a fixed list (README, "Connection churn, local errors
+ * and pipes"):
  *   source_port  EADDRNOTAVAIL (or EADDRINUSE binding a source address):
  *                no free source port toward the server
  *   fd           EMFILE/ENFILE: no file descriptor for the server socket

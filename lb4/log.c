@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "atomic.h"
 
 #define LOG_LINE_MAX	1024
 
@@ -104,7 +105,7 @@ log_finish(const char *p, size_t len)
 		}
 	}
 	if (len > 0)
-		__atomic_add_fetch(&log_lost, 1, __ATOMIC_RELAXED);
+		add_relaxed(&log_lost, 1);
 }
 
 void
@@ -124,7 +125,7 @@ log_nonblocking(void)
 uint64_t
 log_dropped(void)
 {
-	return __atomic_load_n(&log_lost, __ATOMIC_RELAXED);
+	return load_relaxed(&log_lost);
 }
 
 /*
@@ -165,7 +166,7 @@ log_line(enum log_level level, int errnum, const char *fmt, va_list ap)
 		n = write(STDERR_FILENO, buf, len);
 	} while (n == -1 && errno == EINTR);
 	if (n == -1 && errno == EAGAIN)
-		__atomic_add_fetch(&log_lost, 1, __ATOMIC_RELAXED);
+		add_relaxed(&log_lost, 1);
 	else if (n >= 0 && (size_t)n < len)
 		log_finish(buf + n, len - (size_t)n);
 	errno = saved;

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <sys/epoll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -56,13 +55,4 @@ loop_run_once(int timeout_ms)
 		h = events[i].data.ptr;
 		h->fn(h, events[i].events);
 	}
-}
-
-uint64_t
-loop_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }

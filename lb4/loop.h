@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "clock.h"
+
 struct handler {
 	void	(*fn)(struct handler *h, uint32_t events);
 	void	 *arg;
@@ -20,6 +22,5 @@ int		 loop_mod(struct handler *h, uint32_t events);
 void		 loop_del(struct handler *h);
 /* Waits at most <timeout_ms> and runs the handlers that are ready. */
 void		 loop_run_once(int timeout_ms);
-uint64_t	 loop_now_ms(void);
 
 #endif

@@ -18,6 +18,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "atomic.h"
+#include "clock.h"
 #include "conf.h"
 #include "connlog.h"
 #include "ctl.h"
@@ -90,7 +92,7 @@ summary(char *buf, size_t len)
 {
 	snprintf(buf, len, "%d listeners, %d pools, %ld connections",
 	    state.nlisteners, state.npools,
-	    __atomic_load_n(&state.rt.conns, __ATOMIC_RELAXED));
+	    load_relaxed(&state.rt.conns));
 }
 
 /* Closes what <next> opened for a reload that failed. */
@@ -158,7 +160,6 @@ fail:
 	side_abort(next);
 	return -1;
 }
-
 
 /* Frees the side channels a reload replaced. */
 static void
@@ -276,9 +277,9 @@ begin_stop(void)
 	notify_stopping();
 	log_info("stopping: no new connections; waiting up to %d ms for "
 	    "%ld open ones", state.conf->global.shutdown_timeout_ms,
-	    __atomic_load_n(&state.rt.conns, __ATOMIC_RELAXED));
+	    load_relaxed(&state.rt.conns));
 	sync_health_file(1);
-	stop_deadline = loop_now_ms() +
+	stop_deadline = clock_ms() +
 	    (uint64_t)state.conf->global.shutdown_timeout_ms;
 	state_stop_accepting(&state);
 }
@@ -301,7 +302,7 @@ on_signal(struct handler *h, uint32_t events)
 static int
 stop_done(void)
 {
-	long	conns = __atomic_load_n(&state.rt.conns, __ATOMIC_RELAXED);
+	long	conns = load_relaxed(&state.rt.conns);
 
 	if (!listeners_closed)
 		listeners_closed = state_close_listeners(&state);
@@ -309,7 +310,7 @@ stop_done(void)
 		return 0;
 	if (conns == 0)
 		return 1;
-	if (loop_now_ms() >= stop_deadline) {
+	if (clock_ms() >= stop_deadline) {
 		log_warnx("shutdown_timeout_ms passed: closing %ld "
 		    "connections", conns);
 		return 1;
@@ -320,7 +321,7 @@ stop_done(void)
 static void
 on_tick(void)
 {
-	uint64_t	now = loop_now_ms();
+	uint64_t	now = clock_ms();
 	int		i;
 
 	side_collect();
@@ -329,7 +330,7 @@ on_tick(void)
 	if (health_resets()) {
 		/* on_server_down = "reset": each worker resets its conns to
 		 * servers whose down generation moved (conn_reset_downed). */
-		__atomic_add_fetch(&state.rt.down_seq, 1, __ATOMIC_RELEASE);
+		add_release(&state.rt.down_seq, 1);
 		for (i = 0; i < state.nstarted; i++)
 			worker_wake(&state.workers[i]);
 	}

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "connlog.h"
 #include "health.h"
 #include "listener.h"
@@ -23,8 +24,6 @@
 #include "statuspage.h"
 #include "version.h"
 #include "vrrp.h"
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 /* Escapes a label value into <buf> per the exposition format. */
 static const char *
@@ -157,21 +156,17 @@ connect_time_metrics(struct state *st, struct text *t)
 {
 	char		 pb[256], sb[128], labels[400];
 	struct server	*s;
-	int		 i, j;
 
 	family(t, "lb4_server_connect_seconds", "histogram",
 	    "Time from connect() to the server's answer, by server.");
-	for (i = 0; i < st->npools; i++)
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			snprintf(labels, sizeof(labels), "pool=\"%s\","
-			    "server=\"%s\"", esc(s->pool_name, pb, sizeof(pb)),
-			    esc(s->addr.text, sb, sizeof(sb)));
-			histogram(t, "lb4_server_connect_seconds", labels,
-			    s->stats, st->nworkers + 1, STAT_CONNECT_0,
-			    STATS_CONNECT_BUCKETS, stats_connect_us, 1e-6,
-			    STAT_CONNECT_SUM_US);
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools) {
+		snprintf(labels, sizeof(labels), "pool=\"%s\",server=\"%s\"",
+		    esc(s->pool_name, pb, sizeof(pb)),
+		    esc(s->addr.text, sb, sizeof(sb)));
+		histogram(t, "lb4_server_connect_seconds", labels, s->stats,
+		    st->nworkers + 1, STAT_CONNECT_0, STATS_CONNECT_BUCKETS,
+		    stats_connect_us, 1e-6, STAT_CONNECT_SUM_US);
+	}
 }
 
 /* The node as a whole: what alert rules compare against. */
@@ -186,11 +181,11 @@ node_metrics(struct state *st, struct text *t)
 	family(t, "lb4_max_connections", "gauge",
 	    "global.max_connections in force.");
 	text_printf(t, "lb4_max_connections %d\n",
-	    LOAD(&st->rt.max_connections));
+	    load_relaxed(&st->rt.max_connections));
 	family(t, "lb4_healthy", "gauge",
 	    "1 when lb4 serves and every listener has a server that can "
 	    "take a connection (what the health file and lb4ctl health say).");
-	text_printf(t, "lb4_healthy %d\n", !LOAD(&st->rt.stopping) &&
+	text_printf(t, "lb4_healthy %d\n", !load_relaxed(&st->rt.stopping) &&
 	    state_healthy(st, why, sizeof(why)));
 	family(t, "lb4_log_dropped_total", "counter",
 	    "Log lines (connection log and messages) dropped because the "
@@ -212,7 +207,7 @@ static unsigned long long
 v_active(struct state *st, struct server *s)
 {
 	(void)st;
-	return (unsigned long long)LOAD(&s->active);
+	return (unsigned long long)load_relaxed(&s->active);
 }
 
 static unsigned long long
@@ -245,7 +240,7 @@ pool_metrics(struct state *st, struct text *t)
 	for (i = 0; i < st->npools; i++)
 		text_printf(t, "lb4_pool_servers_up{pool=\"%s\"} %d\n",
 		    esc(st->pools[i]->name, pb, sizeof(pb)),
-		    LOAD(&st->pools[i]->servers_up));
+		    load_relaxed(&st->pools[i]->servers_up));
 }
 
 static void
@@ -254,16 +249,12 @@ server_family(struct state *st, struct text *t, const char *name,
 {
 	char		 pb[256], sb[128];
 	struct server	*s;
-	int		 i, j;
 
 	family(t, name, type, help);
-	for (i = 0; i < st->npools; i++)
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			text_printf(t, "%s{pool=\"%s\",server=\"%s\"} %llu\n",
-			    name, esc(s->pool_name, pb, sizeof(pb)),
-			    esc(s->addr.text, sb, sizeof(sb)), fn(st, s));
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools)
+		text_printf(t, "%s{pool=\"%s\",server=\"%s\"} %llu\n", name,
+		    esc(s->pool_name, pb, sizeof(pb)),
+		    esc(s->addr.text, sb, sizeof(sb)), fn(st, s));
 }
 
 static void
@@ -272,23 +263,20 @@ check_metrics(struct state *st, struct text *t)
 	char		 pb[256], sb[128];
 	struct server	*s;
 	uint64_t	 ok, fail;
-	int		 i, j;
 
 	family(t, "lb4_health_checks_total", "counter",
 	    "Active health checks run, by result.");
-	for (i = 0; i < st->npools; i++)
-		for (j = 0; j < st->pools[i]->nservers; j++) {
-			s = st->pools[i]->servers[j];
-			health_checks(s, &ok, &fail);
-			esc(s->pool_name, pb, sizeof(pb));
-			esc(s->addr.text, sb, sizeof(sb));
-			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
-			    "server=\"%s\",result=\"success\"} %llu\n", pb, sb,
-			    (unsigned long long)ok);
-			text_printf(t, "lb4_health_checks_total{pool=\"%s\","
-			    "server=\"%s\",result=\"failure\"} %llu\n", pb, sb,
-			    (unsigned long long)fail);
-		}
+	POOL_EACH_SERVER(s, st->pools, st->npools) {
+		health_checks(s, &ok, &fail);
+		esc(s->pool_name, pb, sizeof(pb));
+		esc(s->addr.text, sb, sizeof(sb));
+		text_printf(t, "lb4_health_checks_total{pool=\"%s\","
+		    "server=\"%s\",result=\"success\"} %llu\n", pb, sb,
+		    (unsigned long long)ok);
+		text_printf(t, "lb4_health_checks_total{pool=\"%s\","
+		    "server=\"%s\",result=\"failure\"} %llu\n", pb, sb,
+		    (unsigned long long)fail);
+	}
 }
 
 /* Local errors by reason, and the pipes against their budget. */

@@ -1,6 +1,7 @@
 /*
- * metrics.h: GET /metrics in the Prometheus text format (SPEC section 6).
- * Counters are summed over the per-worker slots at scrape time only.
+ * metrics.h: GET /metrics in the Prometheus text format (README,
+ * "Operating it").  Counters are summed over the per-worker slots at
+ * scrape time only.
  */
 #ifndef LB4_METRICS_H
 #define LB4_METRICS_H

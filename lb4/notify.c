@@ -3,11 +3,11 @@
  * does the socket work, including abstract and unset NOTIFY_SOCKET.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "notify.h"
+#include "clock.h"
 
 void
 notify_ready(const char *status)
@@ -18,25 +18,15 @@ notify_ready(const char *status)
 void
 notify_reloading(void)
 {
-	struct timespec	ts;
-
 	/* systemd >= 253 wants MONOTONIC_USEC with RELOADING=1. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	(void)sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
-	    (unsigned long long)ts.tv_sec * 1000000ULL +
-	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	    (unsigned long long)clock_us());
 }
 
 void
 notify_stopping(void)
 {
 	(void)sd_notify(0, "STOPPING=1");
-}
-
-void
-notify_status(const char *status)
-{
-	(void)sd_notifyf(0, "STATUS=%s", status);
 }
 
 uint64_t

@@ -10,7 +10,6 @@
 void		 notify_ready(const char *status);
 void		 notify_reloading(void);
 void		 notify_stopping(void);
-void		 notify_status(const char *status);
 
 /* The watchdog period in ms (half of WATCHDOG_USEC), or 0 when unset. */
 uint64_t	 notify_watchdog_ms(void);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "loop.h"
 #include "oneshot.h"
@@ -165,7 +166,7 @@ on_accept(struct handler *h, uint32_t events)
 		c->h.arg = c;
 		c->h.fd = fd;
 		c->os = os;
-		c->deadline = loop_now_ms() + CLIENT_TIMEOUT_MS;
+		c->deadline = clock_ms() + CLIENT_TIMEOUT_MS;
 		if (loop_add(&c->h, EPOLLIN) == -1) {
 			close(fd);
 			free(c);
@@ -208,7 +209,7 @@ void
 oneshot_tick(struct oneshot *os)
 {
 	struct client	**cp, *c;
-	uint64_t	  now = loop_now_ms();
+	uint64_t	  now = clock_ms();
 
 	if (os == NULL)
 		return;

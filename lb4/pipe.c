@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "local.h"
 #include "log.h"
 #include "pipe.h"
@@ -21,9 +22,6 @@
 #define RETRY_MS	1000	/* after the kernel refused a pipe */
 #define CAP_SYS_ADMIN_BIT	21
 #define CAP_SYS_RESOURCE_BIT	24
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
-#define BUMP(p, n)	__atomic_store_n((p), LOAD(p) + (n), __ATOMIC_RELAXED)
 
 static long	budget;		/* pages; 0 = no budget */
 static long	held;		/* atomic: pages of every pipe lb4 holds */
@@ -97,7 +95,7 @@ pipe_budget_pages(void)
 long
 pipe_pages_held(void)
 {
-	return __atomic_load_n(&held, __ATOMIC_RELAXED);
+	return load_relaxed(&held);
 }
 
 void
@@ -120,7 +118,7 @@ pipe_destroy(struct pipe *p)
 {
 	close(p->rfd);
 	close(p->wfd);
-	__atomic_sub_fetch(&held, pages_of(p->size), __ATOMIC_RELAXED);
+	sub_relaxed(&held, pages_of(p->size));
 	free(p);
 }
 
@@ -144,9 +142,8 @@ pipe_create(struct pipe_cache *pc)
 	long		 want = pages_of(pc->size);
 	int		 fds[2], got;
 
-	if (__atomic_add_fetch(&held, want, __ATOMIC_RELAXED) > budget &&
-	    budget != 0) {
-		__atomic_sub_fetch(&held, want, __ATOMIC_RELAXED);
+	if (add_relaxed(&held, want) > budget && budget != 0) {
+		sub_relaxed(&held, want);
 		errno = 0;		/* the budget, not an error */
 		return NULL;
 	}
@@ -164,7 +161,7 @@ pipe_create(struct pipe_cache *pc)
 	p->wfd = fds[1];
 	p->size = got;
 	p->next = NULL;
-	__atomic_add_fetch(&held, pages_of(got) - want, __ATOMIC_RELAXED);
+	add_relaxed(&held, pages_of(got) - want);
 	/*
 	 * Smaller than asked: the user is past fs.pipe-user-pages-soft (or
 	 * fs.pipe-max-size is below our size).  Such a pipe would cost a
@@ -178,7 +175,7 @@ pipe_create(struct pipe_cache *pc)
 	}
 	return p;
 fail:
-	__atomic_sub_fetch(&held, want, __ATOMIC_RELAXED);
+	sub_relaxed(&held, want);
 	return NULL;
 }
 
@@ -190,15 +187,15 @@ pipe_get(struct pipe_cache *pc, uint64_t now)
 	if ((p = pc->free) != NULL) {
 		pc->free = p->next;
 		pc->nfree--;
-		BUMP(&pc->in_use, 1);
+		store_relaxed(&pc->in_use, load_relaxed(&pc->in_use) + 1);
 		return p;
 	}
 	if (now < pc->retry_at) {
-		BUMP(&pc->fallbacks, 1);
+		store_relaxed(&pc->fallbacks, load_relaxed(&pc->fallbacks) + 1);
 		return NULL;
 	}
 	if ((p = pipe_create(pc)) == NULL) {
-		BUMP(&pc->fallbacks, 1);
+		store_relaxed(&pc->fallbacks, load_relaxed(&pc->fallbacks) + 1);
 		if (errno != 0) {
 			/* Refused by the kernel: not before a while. */
 			pc->retry_at = now + RETRY_MS;
@@ -206,7 +203,7 @@ pipe_get(struct pipe_cache *pc, uint64_t now)
 		}
 		return NULL;
 	}
-	BUMP(&pc->in_use, 1);
+	store_relaxed(&pc->in_use, load_relaxed(&pc->in_use) + 1);
 	return p;
 }
 
@@ -215,13 +212,13 @@ pipe_put(struct pipe_cache *pc, struct pipe *p, int empty)
 {
 	if (p == NULL)
 		return;
-	BUMP(&pc->in_use, -1);
+	store_relaxed(&pc->in_use, load_relaxed(&pc->in_use) - 1);
 	/*
 	 * With a budget, a cache may not sit on more than half of it: the
 	 * other workers' connections need pipes too.
 	 */
 	if (!empty || pc->nfree >= pc->max_free ||
-	    (budget != 0 && LOAD(&held) > budget / 2)) {
+	    (budget != 0 && load_relaxed(&held) > budget / 2)) {
 		pipe_destroy(p);
 		return;
 	}
@@ -233,11 +230,11 @@ pipe_put(struct pipe_cache *pc, struct pipe *p, int empty)
 long
 pipe_cache_in_use(const struct pipe_cache *pc)
 {
-	return LOAD(&pc->in_use);
+	return load_relaxed(&pc->in_use);
 }
 
 uint64_t
 pipe_cache_fallbacks(const struct pipe_cache *pc)
 {
-	return LOAD(&pc->fallbacks);
+	return load_relaxed(&pc->fallbacks);
 }

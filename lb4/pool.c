@@ -14,9 +14,6 @@
 #include "log.h"
 #include "pool.h"
 
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
-#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELAXED)
-
 static struct server *
 server_new(const struct conf_server *cs, const char *pool_name,
     const struct conf_health *health, int nworkers)
@@ -34,7 +31,7 @@ server_new(const struct conf_server *cs, const char *pool_name,
 	s->weight = cs->weight;
 	s->backup = cs->backup;
 	s->max_connections = cs->max_connections;
-	/* A checked server proves itself first (SPEC 5). */
+	/* A checked server proves itself first (lb4(8), "Health checks"). */
 	s->health = health->type == HEALTH_NONE ? SERVER_UP : SERVER_DOWN;
 	s->admin = SERVER_ENABLED;
 	return s;
@@ -217,10 +214,10 @@ pool_commit(struct pool *pool, struct pool_update *u, struct server **gone)
 		u->next[i]->backup = cp->servers[i].backup;
 		u->next[i]->max_connections = cp->servers[i].max_connections;
 		u->next[i]->health_port = cp->servers[i].health_port;
-		STORE(&u->next[i]->on_down, (int)cp->on_server_down);
+		store_relaxed(&u->next[i]->on_down, (int)cp->on_server_down);
 		/* Passive counting only where an active check can bring the
 		 * server back up. */
-		STORE(&u->next[i]->passive_fall, cp->health.type ==
+		store_relaxed(&u->next[i]->passive_fall, cp->health.type ==
 		    HEALTH_NONE ? 0 : cp->health.fall);
 		u->peers[i].weight = u->next[i]->weight;
 		u->peers[i].current = keep_scores ? pool->peers[i].current : 0;
@@ -273,7 +270,7 @@ server_available(const struct server *s)
 {
 	int	max = s->max_connections;
 
-	return server_usable(s) && (max == 0 || LOAD(&s->active) < max);
+	return server_usable(s) && (max == 0 || load_relaxed(&s->active) < max);
 }
 
 /* Marks the eligible servers of one class; returns how many. */
@@ -349,7 +346,7 @@ pick_single(struct pool *pool)
 	}
 	s = pool->current = pool->servers[i];
 	max = s->max_connections;
-	return max != 0 && LOAD(&s->active) >= max ? -1 : i;
+	return max != 0 && load_relaxed(&s->active) >= max ? -1 : i;
 }
 
 int
@@ -368,9 +365,10 @@ pool_pick(struct pool *pool, struct pick *out)
 		if (i < 64)
 			out->tried |= 1ULL << i;
 		/* Under the lock, so max_connections is never overshot. */
-		__atomic_add_fetch(&out->server->active, 1, __ATOMIC_RELAXED);
+		add_relaxed(&out->server->active, 1);
 		next_source(pool, out->server, &out->source,
 		    &out->source_len);
+		out->nsources = pool->nsources;
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return i == -1 ? -1 : 0;
@@ -389,17 +387,16 @@ pool_another_source(struct pool *pool, struct server *s,
 void
 pool_release(struct server *s)
 {
-	__atomic_sub_fetch(&s->active, 1, __ATOMIC_RELEASE);
+	sub_release(&s->active, 1);
 }
 
 int
 pool_report(struct server *s, int ok)
 {
 	if (!ok)
-		return __atomic_add_fetch(&s->passive_fails, 1,
-		    __ATOMIC_RELAXED);
-	if (LOAD(&s->passive_fails) != 0)
-		STORE(&s->passive_fails, 0);
+		return add_relaxed(&s->passive_fails, 1);
+	if (load_relaxed(&s->passive_fails) != 0)
+		store_relaxed(&s->passive_fails, 0);
 	return 0;
 }
 
@@ -419,17 +416,17 @@ void
 pool_tick(struct pool *pool)
 {
 	struct server	*cur;
-	int		 i, up = 0, was = LOAD(&pool->servers_up);
+	int		 i, up = 0, was = load_relaxed(&pool->servers_up);
 
 	pthread_mutex_lock(&pool->lock);
 	for (i = 0; i < pool->nservers; i++)
-		up += LOAD(&pool->servers[i]->health) == SERVER_UP;
+		up += load_relaxed(&pool->servers[i]->health) == SERVER_UP;
 	if (pool->mode == POOL_MODE_SINGLE && (pool->current == NULL ||
 	    !server_usable(pool->current)))
 		(void)pick_single(pool);	/* as the next pick would */
 	cur = pool->mode == POOL_MODE_SINGLE ? pool->current : NULL;
 	pthread_mutex_unlock(&pool->lock);
-	STORE(&pool->servers_up, up);
+	store_relaxed(&pool->servers_up, up);
 	if (pool->mode != POOL_MODE_SINGLE)
 		return;
 	if (cur != pool->logged) {
@@ -498,13 +495,13 @@ server_set_admin(struct server *s, enum server_admin a)
 const char *
 server_state_name(const struct server *s)
 {
-	switch (LOAD(&s->admin)) {
+	switch (load_relaxed(&s->admin)) {
 	case SERVER_DISABLED:
 		return "disabled";
 	case SERVER_DRAINING:
 		return "draining";
 	default:
-		return LOAD(&s->health) == SERVER_UP ? "up" : "down";
+		return load_relaxed(&s->health) == SERVER_UP ? "up" : "down";
 	}
 }
 

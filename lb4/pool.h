@@ -1,7 +1,7 @@
 /*
  * pool.h: pools of servers, their health and admin state, and the shared
- * smooth-WRR pick.  One mutex per pool, held only for the pick, never across
- * a syscall.  Pools and servers are long-lived objects: a reload updates a
+ * smooth-WRR pick.  One mutex per pool, held briefly (a pick, a commit, a
+ * weight change, a count) and never across a syscall.  Pools and servers are long-lived objects: a reload updates a
  * pool in place (pool_prepare, then pool_commit) so that servers which
  * stayed keep their state, counters and SWRR score.
  *
@@ -69,7 +69,9 @@ struct pool {
 					   connections go to; NULL = none */
 	/* Main thread only. */
 	struct conf_health health;
-	int		 refs;		/* the config, and routes naming it */
+	int		 refs;		/* the config (or the reload plan
+					   that made it), and each route
+					   naming it (listener.c) */
 	int		 servers_up;	/* atomic: passing their checks */
 	struct server	*logged;	/* mode single: current, as last logged */
 };
@@ -80,6 +82,8 @@ struct pick {
 	uint64_t	 tried;		/* in: servers to skip; out: + this one */
 	struct sockaddr_storage source;	/* bind to this first, */
 	socklen_t	 source_len;	/* when not 0 */
+	int		 nsources;	/* the pool's, read under its lock:
+					   a reload may change them */
 };
 
 /* A pool's next server list, built but not yet in force. */
@@ -130,8 +134,8 @@ void		 server_free(struct server *s);
  * else the first usable backup; a current backup gives way to a usable
  * primary; a current server at max_connections refuses (no spill), and
  * out->tried is not consulted (a retry goes to the same server: another
- * one may be a second "primary").  The server's active count is taken; give it back
- * with pool_release().  Servers whose index bit is set in out->tried were
+ * one may be a second "primary").  The server's active count is taken;
+ * give it back with pool_release().  Servers whose index bit is set in out->tried were
  * already tried for this connection and are skipped, as nginx does, so a
  * retry goes to another server (indexes past 63 are never skipped).
  * Returns 0, or -1 when no server can take it.
@@ -198,5 +202,36 @@ int		 server_usable(const struct server *s);
 
 /* "up", "down", "disabled" or "draining", for people. */
 const char	*server_state_name(const struct server *s);
+
+/*
+ * The one "each pool, each server" walk, for the main thread:
+ *
+ *	struct server	*s;
+ *
+ *	POOL_EACH_SERVER(s, st->pools, st->npools)
+ *		...;
+ *
+ * sets <s> to every server of <pools>[0..<npools>-1], pool by pool, in
+ * config order.  One loop, not two: break and continue mean what they say.
+ */
+struct pool_walk {
+	struct pool *const	*pools;
+	int			 npools;
+	int			 i;	/* the pool */
+	int			 j;	/* its next server */
+};
+
+static inline struct server *
+pool_walk_next(struct pool_walk *w)
+{
+	for (; w->i < w->npools; w->i++, w->j = 0)
+		if (w->j < w->pools[w->i]->nservers)
+			return w->pools[w->i]->servers[w->j++];
+	return NULL;
+}
+
+#define POOL_EACH_SERVER(s, pools, npools)				\
+	for (struct pool_walk pool_walk_ = { (pools), (npools), 0, 0 };	\
+	    ((s) = pool_walk_next(&pool_walk_)) != NULL; )
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proxy.h"
+#include "addr.h"
 
 #define V2_SIG_LEN	12
 #define V2_VERSION	0x20
@@ -20,10 +21,6 @@
 
 static const uint8_t v2_sig[V2_SIG_LEN] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a
-};
-
-static const uint8_t mapped_prefix[12] = {
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
 
 /* One end of the connection, as the header spells it. */
@@ -51,10 +48,10 @@ end_of(const struct sockaddr *sa, struct end *e)
 	} else if (sa->sa_family == AF_INET6) {
 		sin6 = (const struct sockaddr_in6 *)sa;
 		e->port = ntohs(sin6->sin6_port);
-		if (memcmp(&sin6->sin6_addr, mapped_prefix,
-		    sizeof(mapped_prefix)) == 0) {
+		if (addr_is_v4mapped(&sin6->sin6_addr)) {
 			e->family = AF_INET;
-			memcpy(e->ip, sin6->sin6_addr.s6_addr + 12, 4);
+			memcpy(e->ip, sin6->sin6_addr.s6_addr +
+			    ADDR_V4MAPPED_LEN, 4);
 		} else {
 			e->family = AF_INET6;
 			memcpy(e->ip, &sin6->sin6_addr, 16);
@@ -66,10 +63,12 @@ end_of(const struct sockaddr *sa, struct end *e)
 static void
 end_map(struct end *e)
 {
+	uint8_t	ip4[4];
+
 	if (e->family != AF_INET)
 		return;
-	memmove(e->ip + 12, e->ip, 4);
-	memcpy(e->ip, mapped_prefix, sizeof(mapped_prefix));
+	memcpy(ip4, e->ip, sizeof(ip4));
+	addr_v4mapped(e->ip, ip4);
 	e->family = AF_INET6;
 }
 

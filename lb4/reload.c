@@ -30,16 +30,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
+#include "clock.h"
 #include "connlog.h"
 #include "health.h"
 #include "listener.h"
 #include "log.h"
-#include "loop.h"
 #include "pool.h"
 #include "reload.h"
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
 enum retired_kind {
 	RETIRED_ROUTE = 0,	/* a listener's replaced route: pinned by conns */
@@ -421,10 +419,10 @@ commit_sockets(struct state *st, struct plan *p)
 
 	for (i = 0; i < p->conf->nlisteners; i++)
 		for (j = 0; j < p->conf->listeners[i].nbinds; j++)
-			STORE(&p->set->v[k++]->route,
+			store_release(&p->set->v[k++]->route,
 			    st->listeners[i]->route);
 	unretire_lsocks(st, p->set);
-	STORE(&st->rt.lsocks, p->set);
+	store_release(&st->rt.lsocks, p->set);
 	for (i = 0; old != NULL && i < old->n; i++)
 		if (!contains((void *const *)p->set->v, p->set->n, old->v[i]))
 			retire(st, RETIRED_LSOCK, old->v[i]);
@@ -440,7 +438,7 @@ publish(struct state *st)
 	unsigned long	epoch;
 	int		i;
 
-	epoch = __atomic_add_fetch(&st->rt.epoch, 1, __ATOMIC_RELEASE);
+	epoch = add_release(&st->rt.epoch, 1);
 	for (i = 0; i < st->nretired; i++)
 		if (st->retired[i].epoch == 0)
 			st->retired[i].epoch = epoch;
@@ -455,8 +453,8 @@ plan_commit(struct state *st, struct plan *p)
 	commit_pools(st, p);
 	commit_listeners(st, p);
 	commit_sockets(st, p);
-	STORE(&st->rt.max_connections, p->conf->global.max_connections);
-	STORE(&st->rt.splice, p->conf->global.splice);
+	store_release(&st->rt.max_connections, p->conf->global.max_connections);
+	store_release(&st->rt.splice, p->conf->global.splice);
 	(void)publish(st);
 	log_set_level(p->conf->global.log_level);
 	conf_free(st->conf);
@@ -544,7 +542,7 @@ state_stop_workers(struct state *st)
 {
 	int	i;
 
-	STORE(&st->rt.exiting, 1);
+	store_release(&st->rt.exiting, 1);
 	for (i = 0; i < st->nstarted; i++)
 		worker_wake(&st->workers[i]);
 	for (i = 0; i < st->nstarted; i++)
@@ -565,7 +563,7 @@ retired_pins(const struct retired *r)
 	case RETIRED_ROUTE:
 		return route_pinned(r->obj);
 	case RETIRED_SERVER:
-		return LOAD(&((struct server *)r->obj)->active);
+		return load_acquire(&((struct server *)r->obj)->active);
 	case RETIRED_LSOCK:
 	case RETIRED_LSOCK_SET:
 		break;
@@ -607,7 +605,7 @@ state_collect(struct state *st)
 	st->nretired = j;
 	for (i = 0; i < st->nlisteners; i++)
 		listener_log_denied(st->listeners[i], st->nworkers,
-		    loop_now_ms());
+		    clock_ms());
 }
 
 void
@@ -631,7 +629,7 @@ state_stop_accepting(struct state *st)
 {
 	if (st->stop_epoch != 0)
 		return;
-	STORE(&st->rt.stopping, 1);
+	store_release(&st->rt.stopping, 1);
 	st->stop_epoch = publish(st);
 }
 

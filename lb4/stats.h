@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include "atomic.h"
+
 /* Histogram buckets: upper bounds, the last one +Inf (stats.c). */
 #define STATS_ENDS		12	/* END_MAX of connlog.h */
 #define STATS_DURATION_BUCKETS	9	/* ms, per listener */
@@ -52,9 +54,7 @@ struct stats_slot {
 static inline void
 stats_add(struct stats_slot *s, enum stat_id id, int64_t n)
 {
-	__atomic_store_n(&s->v[id],
-	    __atomic_load_n(&s->v[id], __ATOMIC_RELAXED) + (uint64_t)n,
-	    __ATOMIC_RELAXED);
+	store_relaxed(&s->v[id], load_relaxed(&s->v[id]) + (uint64_t)n);
 }
 
 /* Sums counter <id> over <nslots> slots. */
@@ -65,7 +65,7 @@ stats_sum(const struct stats_slot *s, int nslots, enum stat_id id)
 	int		i;
 
 	for (i = 0; i < nslots; i++)
-		sum += __atomic_load_n(&s[i].v[id], __ATOMIC_RELAXED);
+		sum += load_relaxed(&s[i].v[id]);
 	return sum;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "health.h"
 #include "listener.h"
 #include "pool.h"
@@ -16,8 +17,6 @@
 #include "statuspage.h"
 #include "version.h"
 #include "vrrp.h"
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 static const char status_html[] =
 #include "status_html.h"
@@ -99,11 +98,12 @@ pools_json(struct state *st, struct text *t, int n)
 			text_printf(t, ",\"weight\":%d,\"backup\":%s,"
 			    "\"active\":%d,\"total\":%llu,"
 			    "\"connect_errors\":%llu,\"reason\":", s->weight,
-			    s->backup ? "true" : "false", LOAD(&s->active),
+			    s->backup ? "true" : "false",
+			    load_relaxed(&s->active),
 			    sum(s->stats, n, STAT_CONNS_TOTAL),
 			    sum(s->stats, n, STAT_CONNECT_ERRORS));
 			/* Why it is down, as lb4ctl show servers says. */
-			json_str(t, LOAD(&s->health) == SERVER_DOWN ?
+			json_str(t, load_relaxed(&s->health) == SERVER_DOWN ?
 			    health_reason(s) : "");
 			text_printf(t, "}");
 		}
@@ -118,14 +118,15 @@ statuspage_json(struct state *st, struct text *t)
 	char	why[256] = "";
 	int	healthy, n = st->nworkers + 1;
 
-	healthy = !LOAD(&st->rt.stopping) && state_healthy(st, why,
+	healthy = !load_relaxed(&st->rt.stopping) && state_healthy(st, why,
 	    sizeof(why));
 	text_printf(t, "{\"version\":\"%s\",\"healthy\":%s,\"unhealthy_reason\":",
 	    LB4_VERSION, healthy ? "true" : "false");
-	json_str(t, healthy ? "" : LOAD(&st->rt.stopping) ? "stopping" : why);
+	json_str(t, healthy ? "" :
+	    load_relaxed(&st->rt.stopping) ? "stopping" : why);
 	text_printf(t, ",\"max_connections\":%d,\"reloads_ok\":%lu,"
 	    "\"reloads_failed\":%lu,\"last_reload_ok\":%s,"
-	    "\"log_dropped\":%llu,", LOAD(&st->rt.max_connections),
+	    "\"log_dropped\":%llu,", load_relaxed(&st->rt.max_connections),
 	    st->reloads_ok, st->reloads_failed,
 	    st->last_reload_ok ? "true" : "false",
 	    (unsigned long long)state_log_dropped(st));

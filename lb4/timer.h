@@ -1,8 +1,10 @@
 /*
- * timer.h: a binary min-heap of deadlines, one per worker.  Insert, remove
- * and update are O(log n), so 10,000 idle connections cost nothing per new
- * one.  Callers re-arm lazily: they move their own deadline forward with a
- * plain store and fix the heap only when the old deadline pops.
+ * timer.h: a binary min-heap of deadlines, one per worker and one for the
+ * health checks.  Insert, remove and update are O(log n), so 10,000 idle
+ * connections cost nothing per new one.  Callers re-arm lazily: they move
+ * their own deadline forward with a plain store and fix the heap only when
+ * the old deadline pops.  Deadlines are in ms on the owner's clock
+ * (clock.h): clock_coarse_ms() in a worker, clock_ms() in health.c.
  */
 #ifndef LB4_TIMER_H
 #define LB4_TIMER_H
@@ -10,7 +12,7 @@
 #include <stdint.h>
 
 struct timer {
-	uint64_t	at;		/* ms, CLOCK_MONOTONIC */
+	uint64_t	at;		/* ms, the owner's clock */
 	int		idx;		/* heap slot, -1 when not armed */
 };
 

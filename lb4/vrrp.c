@@ -3,9 +3,9 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "vrrp.h"
+#include "clock.h"
 
 /* The states of an instance, as keepalived's notify names them. */
 static const char *const vrrp_states[] = {
@@ -14,20 +14,11 @@ static const char *const vrrp_states[] = {
 #define NSTATES	((int)(sizeof(vrrp_states) / sizeof(vrrp_states[0])))
 
 static struct {
-	char	 name[VRRP_NAME_MAX];
-	int	 state;		/* index in vrrp_states */
-	time_t	 since;		/* CLOCK_MONOTONIC seconds */
+	char		 name[VRRP_NAME_MAX];
+	int		 state;		/* index in vrrp_states */
+	uint64_t	 since;		/* seconds, clock_ms() / 1000 */
 } known[VRRP_INSTANCES_MAX];
 static int	nknown;
-
-static time_t
-mono_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 /* keepalived's instance names; no quoting needed in a label or a line. */
 static int
@@ -76,15 +67,15 @@ vrrp_report(const char *instance, const char *state, char *err,
 	} else if (known[i].state == s)
 		return 0;	/* a repeat keeps its "since" */
 	known[i].state = s;
-	known[i].since = mono_s();
+	known[i].since = clock_ms() / 1000;
 	return 0;
 }
 
 void
 vrrp_show(struct text *t)
 {
-	time_t	now = mono_s();
-	int	i;
+	uint64_t	now = clock_ms() / 1000;
+	int		i;
 
 	for (i = 0; i < nknown; i++)
 		text_printf(t, "vrrp %s %s since=%lld\n", known[i].name,
@@ -95,8 +86,8 @@ vrrp_show(struct text *t)
 void
 vrrp_json(struct text *t)
 {
-	time_t	now = mono_s();
-	int	i;
+	uint64_t	now = clock_ms() / 1000;
+	int		i;
 
 	/* Names are checked by name_ok(): nothing to escape. */
 	text_printf(t, "\"vrrp\":[");

@@ -12,9 +12,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
+#include "clock.h"
 #include "conn.h"
 #include "ev.h"
 #include "listener.h"
@@ -25,19 +26,6 @@
 #define MAX_FREE_BUFS	64
 #define MAX_FREE_PIPES	256
 #define PIPE_SIZE	(256 * 1024)	/* fewer splices per GB; only busy flows hold one */
-
-#define LOAD(p)		__atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	/* COARSE is a vDSO read with no syscall; ms timeouts need no more. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int
 worker_init(struct worker *w, int id, struct runtime *rt)
@@ -98,7 +86,7 @@ worker_wake_main(struct worker *w)
 unsigned long
 worker_quiescent_epoch(const struct worker *w)
 {
-	return LOAD(&w->quiescent);
+	return load_acquire(&w->quiescent);
 }
 
 struct buf *
@@ -136,16 +124,16 @@ static void
 quiescent(struct worker *w)
 {
 	struct runtime		*rt = w->rt;
-	unsigned long		 epoch = LOAD(&rt->epoch);
+	unsigned long		 epoch = load_acquire(&rt->epoch);
 	struct lsock_set	*set;
 
 	if (epoch != w->synced) {
-		set = LOAD(&rt->lsocks);
+		set = load_acquire(&rt->lsocks);
 		acceptor_sync(w, set != NULL ? set->v : NULL,
-		    set != NULL ? set->n : 0, LOAD(&rt->stopping));
+		    set != NULL ? set->n : 0, load_acquire(&rt->stopping));
 		w->synced = epoch;
 	}
-	STORE(&w->quiescent, epoch);
+	store_release(&w->quiescent, epoch);
 }
 
 static void
@@ -162,10 +150,8 @@ dispatch(struct worker *w, struct epoll_event *ev)
 		}
 		/* on_server_down = "reset": health.c moved a server's down
 		 * generation; reset our conns that began before it. */
-		if (__atomic_load_n(&w->rt->down_seq, __ATOMIC_ACQUIRE) !=
-		    w->seen_down_seq) {
-			w->seen_down_seq = __atomic_load_n(&w->rt->down_seq,
-			    __ATOMIC_ACQUIRE);
+		if (load_acquire(&w->rt->down_seq) != w->seen_down_seq) {
+			w->seen_down_seq = load_acquire(&w->rt->down_seq);
 			conn_reset_downed(w);
 		}
 		break;
@@ -214,13 +200,13 @@ worker_main(void *arg)
 	struct epoll_event	 events[MAX_EVENTS];
 	int			 n, i;
 
-	w->now = now_ms();
-	while (!LOAD(&w->rt->exiting)) {
+	w->now = clock_coarse_ms();
+	while (!load_acquire(&w->rt->exiting)) {
 		quiescent(w);
 		n = epoll_wait(w->epfd, events, MAX_EVENTS, next_timeout(w));
 		if (n == -1 && errno != EINTR)
 			fatal(2, "worker %d: epoll_wait", w->id);
-		w->now = now_ms();
+		w->now = clock_coarse_ms();
 		for (i = 0; i < n; i++)
 			dispatch(w, &events[i]);
 		conn_run_again(w);
@@ -239,9 +225,9 @@ worker_start(struct worker *w)
 	/* Until its first quiescent point the thread may hold what was
 	 * published up to now: no older. */
 	w->synced = ULONG_MAX;
-	STORE(&w->quiescent, LOAD(&w->rt->epoch));
+	store_release(&w->quiescent, load_acquire(&w->rt->epoch));
 	if ((err = pthread_create(&w->thread, NULL, worker_main, w)) != 0) {
-		STORE(&w->quiescent, ULONG_MAX);
+		store_release(&w->quiescent, ULONG_MAX);
 		errno = err;
 		log_warn("worker %d: pthread_create", w->id);
 		return -1;
@@ -255,7 +241,7 @@ worker_join(struct worker *w)
 	struct buf	*b;
 
 	pthread_join(w->thread, NULL);
-	STORE(&w->quiescent, ULONG_MAX);
+	store_release(&w->quiescent, ULONG_MAX);
 	conn_cache_free(&w->conns);
 	pipe_cache_clear(&w->pipes);
 	timer_heap_free(&w->timers);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "acl.h"
+#include "../cidr_oracle.h"
 #include "fuzz.h"
 
 #define MAX_RULES	64

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "../cidr_oracle.h"
 #include "fuzz.h"
 
 static const uint8_t mapped[12] = {

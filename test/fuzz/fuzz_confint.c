@@ -1,8 +1,8 @@
 /*
- * fuzz_confint.c: conf.c's repair of libconfig's integer scanner.
+ * fuzz_confint.c: confscan.c, the repair of libconfig's integer scanner.
  *
  * libconfig 1.5 keeps an integer literal without an L suffix in an int and
- * wraps it ("4294967297" reads as 1); conf.c rescans the text to report
+ * wraps it ("4294967297" reads as 1); confscan.c rescans the text to report
  * such literals.  Here the input is an integer-ish literal (its bytes
  * mapped onto the characters numbers are made of) placed as a server's
  * weight (1..1000) or max_connections (0..INT_MAX) in a fixed config,

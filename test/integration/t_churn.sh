@@ -1,9 +1,9 @@
 #!/bin/bash
 # Connection churn over a real link: clients that close first make lb4 the
-# side that closes toward the servers, so lb4 keeps the TIME_WAIT and runs
-# out of source ports.  That is a local error (SPEC 5): no server may be
-# marked down, the error is counted in lb4_local_errors_total, the client
-# gets a reset, and a second source address doubles what gets through.
+# side that closes toward the servers, so lb4 keeps the TIME_WAIT and runs out
+# of source ports.  That is a local error (lb4(8), "Local errors"): no server
+# may be marked down, the error is counted in lb4_local_errors_total, the
+# client gets a reset, and a second source address doubles what gets through.
 #
 # Two network namespaces joined by a veth pair (TIME_WAIT reuse on
 # loopback would hide the problem):

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Command line and exit statuses (SPEC section 3):
+# Command line and exit statuses (lb4(8) OPTIONS, EXIT STATUS):
 #  lb4 -t -c GOOD   exits 0 and binds nothing (works while the port is busy)
 #  lb4 -t -c BAD    exits 1 with every problem as FILE:LINE: message
 #  lb4 -t -c MISSING  exits 1

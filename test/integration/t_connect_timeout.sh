@@ -31,7 +31,7 @@ pools = (
 CONF
 start_lb4 lb4
 
-# Four sequential connections over weights 1,1.  nginx's SWRR (SPEC 5)
+# Four sequential connections over weights 1,1.  nginx's SWRR (lb4(8))
 # leaves a server already tried for this connection out of the retry
 # pick (its weight is not added), so the picks alternate: two
 # connections go to the black hole first and are retried on the echo

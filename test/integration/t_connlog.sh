@@ -1,12 +1,13 @@
 #!/bin/bash
-# The connection log and the termination counters (SPEC 9): every `end`
-# value that lb4 can produce without on_server_down/tcp_keepalive is made
-# by the situation it names, its log line has SPEC 9's fields in SPEC 9's
-# order with the values of that situation, the JSON form parses as JSON
-# with the same keys in the same order, and lb4_connections_ended_total
-# counts exactly the lines logged.  Then a stalled log reader: lb4's stderr
-# is a FIFO nobody reads; connections keep flowing, health checks and the
-# control socket keep answering, and lb4_log_dropped_total rises.
+# The connection log and the termination counters (lb4.conf(5) CONNECTION
+# LOG): every `end` value that lb4 can produce without
+# on_server_down/tcp_keepalive is made by the situation it names, its log line
+# has the fields of lb4.conf(5) in their order with the values of that
+# situation, the JSON form parses as JSON with the same keys in the same
+# order, and lb4_connections_ended_total counts exactly the lines logged.
+# Then a stalled log reader: lb4's stderr is a FIFO nobody reads; connections
+# keep flowing, health checks and the control socket keep answering, and
+# lb4_log_dropped_total rises.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 > /dev/null || skip "python3 is not installed"
@@ -190,7 +191,7 @@ stop_lb4 0 10
 wait_client hold > /dev/null
 conn_lines > "$T/lines.txt"
 
-# Each end: its line, the fields in SPEC 9's order, the situation's values.
+# Each end: its line, the fields in lb4.conf(5)'s order, the situation's values.
 A='127\.0\.0\.1'
 C="client=$A:[0-9]+"
 D='duration_ms=[0-9]+'
@@ -254,7 +255,7 @@ print("json ok")
 PY
 rc=$?
 cat "$T/json.out"
-assert_rc "json lines parse, keys in SPEC order, values right" 0 $rc
+assert_rc "json lines parse, keys in lb4.conf(5) order, values right" 0 $rc
 stop_lb4
 
 # -------------------------------------------------------- stalled reader

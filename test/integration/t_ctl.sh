@@ -1,5 +1,5 @@
 #!/bin/bash
-# lb4ctl and the control socket (SPEC 6): every command, bad input (one
+# lb4ctl and the control socket (lb4ctl(8)): every command, bad input (one
 # error line, exit 1; usage and an unreachable lb4, exit 2), `health` exit
 # codes, drain (an established connection keeps flowing while new ones go
 # elsewhere), `set weight` (the spread follows SWRR exactly), and raw

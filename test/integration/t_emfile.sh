@@ -1,5 +1,5 @@
 #!/bin/bash
-# Out of file descriptors (SPEC 5 "Limits", "Local errors"): lb4 runs with
+# Out of file descriptors (lb4(8), "Limits", "Local errors"): lb4 runs with
 # a tiny RLIMIT_NOFILE (prlimit), and more clients come at once than it has
 # descriptors for.  A client lb4 accepted always gets its server socket
 # (the fd reserve answers it) instead of a FIN; accepting pauses, the rest

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Local errors are not server failures, for exec checks too (SPEC 5: never
-# counted toward fall, passive or active checks).  lb4 runs with just
-# enough descriptors for K held connections; while they are held, an exec
-# check cannot get its output pipe (EMFILE at pipe2()): that is this
+# Local errors are not server failures, for exec checks too (lb4(8), "Local
+# errors": never counted toward fall, passive or active checks).  lb4 runs
+# with just enough descriptors for K held connections; while they are held, an
+# exec check cannot get its output pipe (EMFILE at pipe2()): that is this
 # host's failure, and must not mark the server down.
 . "$(dirname "$0")/lib.sh"
 

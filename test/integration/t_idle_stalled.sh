@@ -1,7 +1,7 @@
 #!/bin/bash
 # idle_timeout_ms = 1000 and a client that reads nothing while the server
 # sends 20 MB: no byte moves after the first few hundred ms, bytes wait
-# in the queues, so lb4 must reset both sides (never a FIN: SPEC 5).  When
+# in the queues, so lb4 must reset both sides (never a FIN: lb4(8)).  When
 # the idle timeout finds bytes queued, lb4 cannot tell whether a peer drained
 # some since the last byte it moved, so it samples the queues and looks
 # again one timeout later (a slow reader emptying the kernel's buffers is

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tcp_keepalive (SPEC 5): a peer that vanishes without a reset (a crashed
+# tcp_keepalive (lb4.conf(5)): a peer that vanishes without a reset (a crashed
 # host, a firewall that drops) is noticed after idle + interval x count
 # seconds and both sides are reset.  An nftables rule in a table of this
 # test's own, matching only this test's ports, drops the traffic of one

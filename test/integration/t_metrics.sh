@@ -1,6 +1,7 @@
 #!/bin/bash
-# GET /metrics (SPEC 6): after known traffic the counters equal the traffic
-# made, every family has # HELP and # TYPE, and promtool accepts it.
+# GET /metrics (README, "Operating it"): after known traffic the counters
+# equal the traffic made, every family has # HELP and # TYPE, and promtool
+# accepts it.
 . "$(dirname "$0")/lib.sh"
 
 command -v promtool > /dev/null ||

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Idle means idle both ways (SPEC 5): an 8 MB download read steadily at
+# Idle means idle both ways (lb4(8)): an 8 MB download read steadily at
 # 400 KB/s through idle_timeout_ms = 2000 takes 20 s, far longer than the
 # timeout, while lb4 reads nothing from the server for seconds at a time
 # (its socket queue toward the slow client is full).  Bytes written, or

@@ -1,10 +1,10 @@
 #!/bin/bash
-# source = [ ... ] (SPEC 5): connections and health checks leave from the
-# pool's source addresses in turn; an address this host does not have
+# source = [ ... ] (lb4.conf(5) POOLS): connections and health checks leave
+# from the pool's source addresses in turn; an address this host does not have
 # fails the start (exit 2, one line naming the pool) and a reload (the old
 # config keeps serving, the failure is counted).  On loopback every
-# 127.0.0.0/8 address is this host's, so 127.0.0.2 and 127.0.0.3 serve as
-# the two sources; 192.0.2.77 (TEST-NET-1) is nobody's.
+# 127.0.0.0/8 address is this host's, so 127.0.0.2 and 127.0.0.3 serve as the
+# two sources; 192.0.2.77 (TEST-NET-1) is nobody's.
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); E=$(free_port); M=$(free_port)

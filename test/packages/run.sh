@@ -9,7 +9,7 @@
 #    report goes to build/rpmlint.log.
 # 4. A minimal Debian 12 tree (debootstrap, cached), the .deb installed with
 #    apt resolving its dependencies, then checked unbooted (user, lb4 -t,
-#    SPEC section 8 files, systemd-analyze verify).
+#    the files lb4(8) FILES lists, systemd-analyze verify).
 # 5. That tree booted with systemd-nspawn: systemctl start/stop/reload, lb4
 #    running as lb4 with only CAP_NET_BIND_SERVICE, an upgrade to a rebuilt
 #    package over a locally edited conffile (--force-confold) that leaves
@@ -142,7 +142,9 @@ else
 fi
 DEB=$(ls "$B"/lb4_*_*.deb 2>/dev/null | head -1)
 CHANGES=$(ls "$B"/lb4_*_*.changes 2>/dev/null | head -1)
-VERSION=$(dpkg-parsechangelog -l "$ROOT/packaging/debian/changelog" -S Version)
+# The one version source (Makefile: the binary, the man pages, both
+# packages take it from VERSION).
+VERSION=$(cat "$ROOT/VERSION")
 
 phase "build the .rpm"
 t=$SECONDS
@@ -162,12 +164,13 @@ for f in "$DEB" ${RPM:+"$RPM"}; do
 	echo "package: $(basename "$f") $(stat -c %s "$f") bytes"
 done
 
-# The version in the three places that carry it.
-spec_version=$(sed -n 's/^Version:[[:space:]]*//p' "$ROOT/packaging/rpm/lb4.spec")
-if [ "$spec_version" = "$VERSION" ]; then
-	pass "debian/changelog and lb4.spec agree on version $VERSION"
+# Both packages carry VERSION's version.
+deb_version=$(dpkg-deb -f "$DEB" Version)
+rpm_version=${RPM:+$(rpm -qp --qf '%{VERSION}' "$RPM" 2>/dev/null)}
+if [ "$deb_version" = "$VERSION" ] && [ "$rpm_version" = "$VERSION" ]; then
+	pass "the .deb and the .rpm are version $VERSION (the VERSION file)"
 else
-	fail "debian/changelog says $VERSION, lb4.spec says $spec_version"
+	fail "VERSION says $VERSION; the .deb is '$deb_version', the .rpm '$rpm_version'"
 fi
 
 # Hardened binaries in both packages: PIE, stack protector, fortified
@@ -243,7 +246,7 @@ else
 		grep -qx "$f" "$W/rpm.list" || missing="$missing $f"
 	done
 	if [ -z "$missing" ]; then
-		pass "rpm has the SPEC section 8 files"
+		pass "rpm has the files lb4(8) FILES lists"
 	else
 		fail "rpm lacks:$missing"
 	fi
@@ -296,11 +299,12 @@ else
 	# unstripped-binary-or-object (Fedora's find-debuginfo strips and splits
 	# the -debuginfo package; Debian's rpmbuild has none), no-buildroot-tag
 	# (BuildRoot: is obsolete since rpm 4.6 and Fedora forbids it).  Real,
-	# and accepted: hardcoded-library-path (SPEC section 8 puts the hooks,
+	# and accepted: hardcoded-library-path (lb4(8) FILES puts the hooks,
 	# scripts named by lb4.service and keepalived.conf, in /usr/lib/lb4 on
 	# every architecture), invalid-url on Source0 (lb4 has no public
 	# download URL yet; URL: is a placeholder too).
-	rpmlint "$RPM" "$ROOT/packaging/rpm/lb4.spec" > "$B/rpmlint.log" 2>&1
+	# The spec as make rpm built it (Version filled in from VERSION).
+	rpmlint "$RPM" "$B/rpm/SPECS/lb4.spec" > "$B/rpmlint.log" 2>&1
 	sed 's/^/    /' "$B/rpmlint.log"
 	real=$(grep -E ': [EW]: ' "$B/rpmlint.log" | grep -v -E \
 	    ': (no-signature|no-packager-tag|no-group-tag|invalid-license|manpage-not-compressed|no-manual-page-for-binary|unstripped-binary-or-object|hardcoded-library-path|no-buildroot-tag|invalid-url)( |$)')
@@ -417,7 +421,7 @@ for f in /usr/sbin/lb4 /usr/sbin/lb4ctl /etc/lb4/lb4.conf \
 	[ -e "$R$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then
-	pass "SPEC section 8 files are installed"
+	pass "the files lb4(8) FILES lists are installed"
 else
 	fail "not installed:$missing"
 fi

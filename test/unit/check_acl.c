@@ -13,6 +13,7 @@
 
 #include "acl.h"
 #include "addr.h"
+#include "../cidr_oracle.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_RULES	8

@@ -1,6 +1,6 @@
 /*
- * check_addr.c: addr_parse/addr_format/addr_equal and cidr_parse/cidr_match,
- * table-driven.
+ * check_addr.c: addr_parse/addr_format/addr_equal, cidr_parse, and the
+ * test oracle cidr_match (test/cidr_oracle.h), table-driven.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "../cidr_oracle.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
