@@ -327,13 +327,8 @@ on_tick(void)
 	side_collect();
 	health_tick(now);
 	state_drain_log(&state);
-	if (health_resets()) {
-		/* on_server_down = "reset": each worker resets its conns to
-		 * servers whose down generation moved (conn_reset_downed). */
-		add_release(&state.rt.down_seq, 1);
-		for (i = 0; i < state.nstarted; i++)
-			worker_wake(&state.workers[i]);
-	}
+	if (health_resets())
+		state_reset_downed(&state);
 	for (i = 0; i < state.npools; i++)
 		pool_tick(state.pools[i]);
 	state_collect(&state);

@@ -691,3 +691,14 @@ state_free(struct state *st)
 	conf_free(st->conf);
 	memset(st, 0, sizeof(*st));
 }
+
+void
+state_reset_downed(struct state *st)
+{
+	int	i;
+
+	/* Read by each worker at its wake (worker.c, conn_reset_downed). */
+	add_release(&st->rt.down_seq, 1);
+	for (i = 0; i < st->nstarted; i++)
+		worker_wake(&st->workers[i]);
+}

@@ -62,6 +62,12 @@ int		 state_start_workers(struct state *st);
 /* Tells the workers to close every connection, and joins them. */
 void		 state_stop_workers(struct state *st);
 
+/*
+ * on_server_down = "reset": tells every started worker to reset its
+ * connections to servers whose down generation moved since they connected.
+ */
+void		 state_reset_downed(struct state *st);
+
 /* Formats what the workers' connection-log rings hold (connlog.h). */
 void		 state_drain_log(struct state *st);
 

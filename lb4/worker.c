@@ -148,8 +148,9 @@ dispatch(struct worker *w, struct epoll_event *ev)
 		if (read(w->wakefd, &drain, sizeof(drain)) == -1) {
 			/* EAGAIN: another wake drained it first. */
 		}
-		/* on_server_down = "reset": health.c moved a server's down
-		 * generation; reset our conns that began before it. */
+		/* on_server_down = "reset": a health check moved a server's
+		 * down generation (server_set_health); reset our conns that
+		 * began before it. */
 		if (load_acquire(&w->rt->down_seq) != w->seen_down_seq) {
 			w->seen_down_seq = load_acquire(&w->rt->down_seq);
 			conn_reset_downed(w);
