@@ -160,7 +160,7 @@ errno_reason(struct check *c, const char *what, int err)
 	int	n;
 
 	n = snprintf(c->reason, sizeof(c->reason), "%s%s%s",
-	    what ? what : "", what ? ": " : "", strerror(err));
+	    what ? what : "", what ? ": " : "", log_strerror(err));
 	if (n > 0 && what == NULL && c->reason[0] >= 'A' &&
 	    c->reason[0] <= 'Z')
 		c->reason[0] = (char)(c->reason[0] - 'A' + 'a');
@@ -827,7 +827,7 @@ start_exec(struct check *c)
 	if (c->h.fd == -1) {
 		if (!hc.polling)
 			log_debug("health: no pidfd (%s): polling exec checks "
-			    "every %d ms", strerror(errno), POLL_MS);
+			    "every %d ms", log_strerror(errno), POLL_MS);
 		hc.polling = 1;
 	}
 }
@@ -1287,7 +1287,7 @@ health_prepare(const struct conf *conf)
 		if (conf->pools[i].health.type != HEALTH_NONE)
 			n += conf->pools[i].nservers;
 	if (timer_reserve(&hc.heap, n) == -1 ||
-	    (hc.spares = calloc((size_t)n + 1, sizeof(*hc.spares))) == NULL)
+	    (hc.spares = calloc((size_t)n + 1, sizeof(struct check *))) == NULL)
 		return -1;
 	for (i = 0; i < conf->npools; i++) {
 		cp = &conf->pools[i];
