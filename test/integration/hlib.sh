@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/integration/hlib.sh: helpers for the health check tests, sourced
 # after lib.sh.  lb4 runs with log_level = "debug" in these tests, so every
 # check result is a line: "server POOL/ADDR: check passed|failed (N in a

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/integration/lib.sh: sourced by every test/integration/t_*.sh.
 #
 # A test starts backends (build/tools/tback) and lb4 with a config written
@@ -193,9 +194,9 @@ port_in_use() {
 # Prints a port in 21000-29999 that nothing uses and no other test run
 # has reserved (a directory in $PORT_LOCKS, owned by this test's $$).
 free_port() {
-	local p i owner
+	local p _ owner
 	mkdir -p "$PORT_LOCKS" 2>/dev/null
-	for i in $(seq 1 500); do
+	for _ in $(seq 1 500); do
 		p=$((21000 + (RANDOM * 32768 + RANDOM) % 9000))
 		port_in_use "$p" && continue
 		if mkdir "$PORT_LOCKS/$p" 2>/dev/null; then
@@ -205,7 +206,7 @@ free_port() {
 		fi
 		owner=$(cat "$PORT_LOCKS/$p/owner" 2>/dev/null)
 		if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
-			rm -rf "$PORT_LOCKS/$p"	# left by a killed run
+			rm -rf "${PORT_LOCKS:?}/$p"	# left by a killed run
 		fi
 	done
 	echo "free_port: no free port in 21000-29999" >&2
@@ -246,12 +247,12 @@ alive() {
 
 # cpu_ms PID: user+system CPU time used so far, in ms.
 cpu_ms() {
-	local s f
+	local s fld
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
 	s=${s##*) }
-	read -r -a f <<< "$s"
-	# After "comm)", field 3 (state) is f[0]; utime is 14, stime 15.
-	echo $(((f[11] + f[12]) * 1000 / CLK_TCK))
+	read -r -a fld <<< "$s"
+	# After "comm)", field 3 (state) is fld[0]; utime is 14, stime 15.
+	echo $(((fld[11] + fld[12]) * 1000 / CLK_TCK))
 }
 
 # wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds.
@@ -273,6 +274,7 @@ start_back() {
 	"$TBACK" --pidfile "$T/$name.pid" "$@" > "$T/$name.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
+	# shellcheck disable=SC2034 # read by the tests
 	BACK_PID[$name]=$pid
 	if ! wait_until 5 test -s "$T/$name.pid"; then
 		cat "$T/$name.log" >&2
@@ -348,9 +350,9 @@ start_lb4() {
 	say "lb4 pid $LB4_PID listening on $(conf_ports "$conf" | tr '\n' ' ')"
 	if [ "$LB4_AS_UNIT" = 1 ]; then
 		# As the unit runs it, or the test proves nothing about it.
-		[ "$(awk '/^Uid:/ { print $3 }' /proc/$LB4_PID/status)" = \
+		{ [ "$(awk '/^Uid:/ { print $3 }' /proc/$LB4_PID/status)" = \
 		    "$LB4_UNIT_UID" ] &&
-		    grep -q '^CapEff:[[:space:]]*0*400$' /proc/$LB4_PID/status ||
+		    grep -q '^CapEff:[[:space:]]*0*400$' /proc/$LB4_PID/status; } ||
 		    fatal "lb4 does not run as uid $LB4_UNIT_UID with only CAP_NET_BIND_SERVICE"
 	fi
 }
@@ -380,6 +382,7 @@ stop_lb4() {
 	t0=$(now_ms)
 	kill -TERM "$LB4_PID" 2>/dev/null
 	lb4_wait_exit "$limit"
+	# shellcheck disable=SC2034 # read by the tests
 	LB4_STOP_MS=$(( $(now_ms) - t0 ))
 	assert_eq "lb4 exit status after SIGTERM" "$want" "$LB4_STATUS"
 	check_lb4_log
@@ -471,5 +474,5 @@ if [ "$LB4_AS_UNIT" = 1 ]; then
 	    --bounding-set=-all,+net_bind_service $LB4_WRAP"
 fi
 
-[ -x "$TBACK" ] && [ -x "$TCLIENT" ] ||
+{ [ -x "$TBACK" ] && [ -x "$TCLIENT" ]; } ||
     fatal "test tools missing in $TOOLS (run: make tools)"

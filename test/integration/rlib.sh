@@ -39,6 +39,7 @@ lb4_gone() {
 	rep=$(sanitizer_report)
 	if [ -n "$rep" ]; then
 		fail "lb4 died $1 with a sanitizer report:"
+		# shellcheck disable=SC2001 # a prefix on every line
 		sed 's/^/    | /' <<< "$rep" >&2
 	else
 		fail "lb4 died $1; last log lines:"

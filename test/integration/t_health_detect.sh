@@ -21,7 +21,7 @@ pools = (
     servers = ( { address = "127.0.0.1:$A"; } ); }
 );
 CONF
-start_back a0 -l 127.0.0.1:$A --echo --quiet
+start_back a0 -l 127.0.0.1:"$A" --echo --quiet
 start_lb4 lb4
 all_d="" all_a=""
 for i in $(seq 1 "$SAMPLES"); do
@@ -46,7 +46,7 @@ for i in $(seq 1 "$SAMPLES"); do
 	assert_range "sample $i: default profile (2000 x (3 - 1) .. 2000 x 3)" 3900 6500 "${d:-x}"
 	assert_range "sample $i: aggressive profile (200 x (2 - 1) .. 200 x 2)" 150 700 "${a:-x}"
 	all_d+="${d:-?} " all_a+="${a:-?} "
-	[ "$i" -lt "$SAMPLES" ] && start_back a$i -l 127.0.0.1:$A --echo --quiet
+	[ "$i" -lt "$SAMPLES" ] && start_back a"$i" -l 127.0.0.1:"$A" --echo --quiet
 done
 say "DETECTION default (interval 2000, fall 3): ${all_d}ms"
 say "DETECTION aggressive (interval 200, timeout 200, fall 2): ${all_a}ms"

@@ -11,7 +11,7 @@
 
 command -v python3 > /dev/null || skip "needs python3"
 P=$(free_port); E=$(free_port)
-start_back src -l 127.0.0.1:$E --source 20000000 7
+start_back src -l 127.0.0.1:"$E" --source 20000000 7
 write_conf lb4 <<CONF
 global = { workers = 1; };
 defaults = { idle_timeout_ms = 1000; };

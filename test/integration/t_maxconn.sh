@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); E=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo
+start_back echo -l 127.0.0.1:"$E" --echo
 write_conf lb4 <<CONF
 global = { workers = 2; max_connections = 2; };
 listeners = ( { name = "m"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -15,10 +15,10 @@ CONF
 start_lb4 lb4
 
 # A and B: 15 pings 250 ms apart, about 3.5 s each.
-bg_client a -T 10000 --ping 15 --interval 250 127.0.0.1:$P
-bg_client b -T 10000 --ping 15 --interval 250 127.0.0.1:$P
+bg_client a -T 10000 --ping 15 --interval 250 127.0.0.1:"$P"
+bg_client b -T 10000 --ping 15 --interval 250 127.0.0.1:"$P"
 sleep 0.4
-bg_client c -T 12000 --ping 1 127.0.0.1:$P
+bg_client c -T 12000 --ping 1 127.0.0.1:"$P"
 sleep 0.5
 lines0=$(wc -l < "$LB4_LOG")
 cpu0=$(cpu_ms "$LB4_PID")
@@ -39,8 +39,8 @@ first=$(kv "$(cat "$T/c.out")" first_reply_ms)
 assert_range "client c's first reply (ms after it started)" 2500 5000 "${first:--1}"
 
 # and lb4 recovered by itself: two more at once, served promptly
-bg_client d -T 5000 --ping 2 --interval 100 127.0.0.1:$P
-bg_client e -T 5000 --ping 2 --interval 100 127.0.0.1:$P
+bg_client d -T 5000 --ping 2 --interval 100 127.0.0.1:"$P"
+bg_client e -T 5000 --ping 2 --interval 100 127.0.0.1:"$P"
 wait_client d; assert_rc "client d after the limit lifted" 0 $?
 wait_client e; assert_rc "client e after the limit lifted" 0 $?
 assert_range "client d's first reply (ms)" 0 500 \

@@ -14,7 +14,7 @@
 
 command -v python3 > /dev/null || skip "python3 is needed for the receiver"
 P=$(free_port); E=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 
 # The receiver: one line per datagram, "MONOTONIC_USEC MSG" with the
 # message's newlines as '|'.  Bounded: exits after 120 s or on SIGTERM.
