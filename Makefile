@@ -43,6 +43,7 @@ TOOL_SRCS	:= $(wildcard test/tools/*.c)
 TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 
 .PHONY: all clean install check check-unit check-integration check-pair \
+	check-integration-full \
 	check-packages check-db check-ecmp check-ecmp-long check-fuzz \
 	check-monitoring check-tsan fuzz fuzz-build deps deps-build deps-deb \
 	deps-rpm demo bench deb rpm tools lint check-torture check-stress \
@@ -98,7 +99,10 @@ deps-rpm:
 demo: deps-build all tools
 	@test/demo.sh
 
+# make check: lint first (cheap), then the suites.  check-pair, check-db,
+# check-ecmp and check-packages need root (else they SKIP, loudly).
 check: deps
+	$(MAKE) lint
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
 	$(MAKE) check-monitoring
@@ -114,8 +118,20 @@ check: deps
 check-unit: all $(UNIT_BINS)
 	@test/run-unit.sh $(UNIT_BINS)
 
-check-integration: all tools
-	@test/integration/run.sh
+# The integration suite once per splice mode, each mode with the other
+# build: the plain lb4 with splice, the ASan+UBSan lb4 of build-asan/ on
+# the copy path (where lb4's own buffers move the bytes).  Both builds run
+# every test in the time of one plain matrix; check-integration-full (a
+# part of check-stress) runs all four.  ASan's logs: build-asan/itest-logs.
+check-integration: all tools torture-asan
+	@rc=0; LB4_SPLICE_MODES=true test/integration/run.sh || rc=1; \
+	    LB4_SPLICE_MODES=false LB4_TEST_LOGS=$(CURDIR)/$(ASAN_B)/itest-logs \
+	    $(call ASAN_RUN,300) || rc=1; exit $$rc
+
+check-integration-full: all tools torture-asan
+	@rc=0; test/integration/run.sh || rc=1; \
+	    LB4_TEST_LOGS=$(CURDIR)/$(ASAN_B)/itest-logs \
+	    $(call ASAN_RUN,300) || rc=1; exit $$rc
 
 # The tests that move bytes again, with lb4 run as the shipped unit runs
 # it: an unprivileged user, only CAP_NET_BIND_SERVICE, LimitNOFILE (see
@@ -138,8 +154,14 @@ check-monitoring:
 # with the plain test peers.  check-torture is the short form that make
 # check runs (reload_torture.sh, 100 reloads, and the reload regression
 # tests); stress-torture the long form (1000 reloads per splice mode).
+# ASAN_RUN: the first report stops lb4 with status 66 (a leak at exit
+# too), which fails the test, and so does any report in a log of the test
+# (lib.sh's cleanup); LB4_SLOW=2 doubles the tests' time limits.
 ASAN_B		:= build-asan
-ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
+ASAN_OPTS	:= ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=66:detect_leaks=1 \
+		   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=66
+ASAN_RUN	= $(ASAN_OPTS) LB4_SLOW=$${LB4_SLOW:-2} \
+		  LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
 		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
 torture-asan:
 	$(MAKE) B=$(ASAN_B) SANITIZE=1 all tools
@@ -162,11 +184,13 @@ stress-torture: torture-asan tools
 # The long forms, for release, not in check: a list of parts, each of
 # which runs alone (make check-stress STRESS=churn-tuned).  churn-*: the
 # churn test across the 60 s TIME_WAIT (t_churn.sh, CHURN=long), minutes
-# each.
-STRESS		?= torture tsan churn-defaults churn-sources churn-tuned ecmp
+# each.  integration-full: both builds in both splice modes.
+STRESS		?= integration-full torture tsan churn-defaults churn-sources \
+		   churn-tuned ecmp
 check-stress: all tools
 	@for s in $(STRESS); do \
 	    case $$s in \
+	    integration-full) $(MAKE) check-integration-full || exit 1 ;; \
 	    torture) $(MAKE) stress-torture || exit 1 ;; \
 	    tsan) $(MAKE) check-tsan || exit 1 ;; \
 	    ecmp) $(MAKE) check-ecmp-long || exit 1 ;; \

@@ -423,6 +423,9 @@ check_lb4_log() {
 
 # ----------------------------------------------------------------- cleanup
 
+# The first line of a sanitizer report (ASan, LSan, UBSan, TSan).
+SAN_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ThreadSanitizer|ERROR: UndefinedBehaviorSanitizer'
+
 cleanup() {
 	local rc=$? pid f
 	trap - EXIT INT TERM
@@ -431,6 +434,18 @@ cleanup() {
 	done
 	for pid in "${PIDS[@]}"; do
 		wait_until 3 eval '! alive '"$pid" || kill -KILL "$pid" 2>/dev/null
+	done
+	# A sanitizer report in any log of the test (an lb4 it stopped, one
+	# the loop above stopped, a second lb4) fails a test that passed its
+	# checks: the lb4 of a sanitizer build may go on after a report (a
+	# leak is reported at exit), so its exit status alone is not enough.
+	for f in "$T"/*.log; do
+		{ [ "$rc" -eq 0 ] && [ -f "$f" ]; } || continue
+		grep -qE "$SAN_RE" "$f" || continue
+		echo "FAIL: $TNAME (splice=$LB4_SPLICE): a sanitizer report in" \
+		    "$(basename "$f"):" >&2
+		grep -m 1 -A 12 -E "$SAN_RE" "$f" | sed 's/^/    | /' >&2
+		rc=1
 	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		for f in "$T"/*.log; do
