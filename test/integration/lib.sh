@@ -20,6 +20,8 @@
 #               pages), only CAP_NET_BIND_SERVICE, LimitNOFILE=1048576;
 #               needs root to set up (else the test SKIPs)
 #   TOOLS       where tback and tclient are (default: build/tools)
+#   LB4_SLOW    the slow-machine multiplier SLOW (a positive integer;
+#               default 1, or 6 with a LB4_WRAP such as valgrind)
 #   KEEP=1      keep the temp dir (its path is printed)
 
 set -u
@@ -39,12 +41,22 @@ LB4_UNIT_UID=${LB4_UNIT_UID:-61313}
 PORT_LOCKS=${TMPDIR:-/tmp}/lb4-itest-ports
 CLK_TCK=$(getconf CLK_TCK)
 
-# A wrapper such as valgrind makes start-up and shutdown slower.
-if [ -n "$LB4_WRAP" ]; then
+# SLOW, the slow-machine multiplier: every time limit a test waits for
+# (wait_until, wait_log, stop_lb4) is multiplied by it, and so is every
+# upper time bound a test asserts ($((N * SLOW))).  Lower bounds are not:
+# they are the point (nothing happens early).  A wrapper such as valgrind
+# makes start-up and shutdown slower; a sanitizer build (make check) or a
+# loaded machine sets LB4_SLOW.  A test that needs more (namespaces)
+# multiplies it, never resets it.
+if [ -n "${LB4_SLOW:-}" ]; then
+	SLOW=$LB4_SLOW
+elif [ -n "$LB4_WRAP" ]; then
 	SLOW=6
 else
 	SLOW=1
 fi
+[[ $SLOW =~ ^[1-9][0-9]*$ ]] || {
+	echo "LB4_SLOW must be a positive integer, not '$SLOW'" >&2; exit 1; }
 
 case $LB4_SPLICE in
 true|false) ;;
@@ -255,9 +267,10 @@ cpu_ms() {
 	echo $(((fld[11] + fld[12]) * 1000 / CLK_TCK))
 }
 
-# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds.
+# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds, for
+# at most SECONDS x SLOW.
 wait_until() {
-	local limit=$(( $(now_ms) + $1 * 1000 ))
+	local limit=$(( $(now_ms) + $1 * SLOW * 1000 ))
 	shift
 	while ! "$@"; do
 		[ "$(now_ms)" -ge "$limit" ] && return 1
@@ -336,7 +349,7 @@ start_lb4() {
 	LB4_PID=$!
 	PIDS+=("$LB4_PID")
 	for p in $(conf_ports "$conf"); do
-		if ! wait_until $((10 * SLOW)) eval \
+		if ! wait_until 10 eval \
 		    'is_listening '"$p"' || ! alive '"$LB4_PID"; then
 			fatal "lb4 is not listening on port $p after $((10 * SLOW)) s"
 		fi
@@ -357,13 +370,13 @@ start_lb4() {
 	fi
 }
 
-# lb4_wait_exit SECONDS: waits (bounded) for lb4 to exit by itself; kills
+# lb4_wait_exit SECONDS: waits (SECONDS x SLOW) for lb4 to exit by itself; kills
 # it (and fails) when it does not.  Sets LB4_STATUS (its exit status) and
 # clears LB4_PID.  Returns 1 when it had to be killed.
 lb4_wait_exit() {
 	local r=0
 	if ! wait_until "$1" eval '! alive '"$LB4_PID"; then
-		fail "lb4 (pid $LB4_PID) still running after $1 s; killing it"
+		fail "lb4 (pid $LB4_PID) still running after $(($1 * SLOW)) s; killing it"
 		kill -KILL "$LB4_PID" 2>/dev/null
 		r=1
 	fi
@@ -373,11 +386,12 @@ lb4_wait_exit() {
 	return $r
 }
 
-# stop_lb4 [EXPECTED_STATUS] [SECONDS]: SIGTERM, wait (bounded), check the
+# stop_lb4 [EXPECTED_STATUS] [SECONDS]: SIGTERM, wait (SECONDS x SLOW,
+# default 10), check the
 # exit status (0 by default; a LB4_WRAP such as valgrind reports its
 # findings through it) and the log.  Sets LB4_STOP_MS and LB4_STATUS.
 stop_lb4() {
-	local want=${1:-0} limit=${2:-$((10 * SLOW))} t0
+	local want=${1:-0} limit=${2:-10} t0
 	[ -n "$LB4_PID" ] || return 0
 	t0=$(now_ms)
 	kill -TERM "$LB4_PID" 2>/dev/null

@@ -64,7 +64,7 @@ nsl sysctl -qw net.ipv4.ip_local_port_range="40000 $((40000 + PORTS - 1))"
 # lb4 and its checks of the port live in the lb namespace.  SLOW: start-up
 # waits with slack, namespaces on a loaded machine are slow to answer.
 LB4_WRAP="ip netns exec $NSL"
-SLOW=3
+SLOW=$((SLOW * 3))
 is_listening() {
 	[ -n "$(nsl ss -Htln "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
 }

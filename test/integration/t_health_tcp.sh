@@ -43,12 +43,15 @@ out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:"$P")
 echo "$out"
 assert_eq "all 20 connections to a" "count a 20" "$(grep '^count' <<< "$out" | tr '\n' ' ' | sed 's/ $//')"
 
-# b starts listening: up after exactly rise=2 passes.
+# b starts listening: up after exactly rise=2 passes.  The lines read end
+# at the change (sed q): checks go on meanwhile, and a slow run would
+# otherwise see the next one as the last.
 start_back b -l 127.0.0.1:"$B" --id b
 expect_log "b is up" 3 "server web/127\.0\.0\.1:$B is up$"
 assert_eq "b passed twice before it came up" \
     "passed (1 in a row) passed (2 in a row) is up" \
-    "$(grep -E "web/127\.0\.0\.1:$B(:| is up)" "$LB4_LOG" | tail -n 3 |
+    "$(grep -E "web/127\.0\.0\.1:$B(:| is up)" "$LB4_LOG" |
+      sed '/ is up$/q' | tail -n 3 |
       sed -E 's/.*check (passed \([0-9]+ in a row\)).*/\1/; s/.* is up$/is up/' | tr '\n' ' ' | sed 's/ $//')"
 out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:"$P")
 echo "$out"
@@ -58,7 +61,8 @@ assert_eq "connections spread over a and b" "count a 10 count b 10 errors 0" \
 # a stops: down after fall=2 failures, then every connection goes to b.
 stop_pid "${BACK_PID[a]}"
 expect_log "a is down" 3 "^<4>server web/127\.0\.0\.1:$A is down: connection refused$"
-n=$(grep -E "web/127\.0\.0\.1:$A(:| is down)" "$LB4_LOG" | tail -n 3 |
+n=$(grep -E "web/127\.0\.0\.1:$A(:| is down)" "$LB4_LOG" |
+    sed '/ is down/q' | tail -n 3 |
     sed -E 's/.*check (failed \([0-9]+ in a row\)).*/\1/; s/.* is down.*/is down/' | tr '\n' ' ')
 assert_eq "a failed twice before it went down" \
     "failed (1 in a row) failed (2 in a row) is down " "$n"

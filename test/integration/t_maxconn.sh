@@ -25,7 +25,8 @@ cpu0=$(cpu_ms "$LB4_PID")
 sleep 2
 cpu1=$(cpu_ms "$LB4_PID")
 lines1=$(wc -l < "$LB4_LOG")
-assert_range "lb4 CPU ms used in 2 s while full" 0 200 $((cpu1 - cpu0))
+assert_range "lb4 CPU ms used in 2 s while full" 0 $((200 * SLOW)) \
+    $((cpu1 - cpu0))
 assert_range "lb4 log lines written in 2 s while full" 0 2 $((lines1 - lines0))
 alive "${CLIENT_PID[c]}" ||
     fail "client c finished while lb4 was full: $(cat "$T/c.out")"
@@ -36,14 +37,15 @@ wait_client c
 assert_rc "client c served once a slot was free" 0 $?
 first=$(kv "$(cat "$T/c.out")" first_reply_ms)
 # a and b end about 3.1 s after c started
-assert_range "client c's first reply (ms after it started)" 2500 5000 "${first:--1}"
+assert_range "client c's first reply (ms after it started)" 2500 \
+    $((5000 * SLOW)) "${first:--1}"
 
 # and lb4 recovered by itself: two more at once, served promptly
 bg_client d -T 5000 --ping 2 --interval 100 127.0.0.1:"$P"
 bg_client e -T 5000 --ping 2 --interval 100 127.0.0.1:"$P"
 wait_client d; assert_rc "client d after the limit lifted" 0 $?
 wait_client e; assert_rc "client e after the limit lifted" 0 $?
-assert_range "client d's first reply (ms)" 0 500 \
+assert_range "client d's first reply (ms)" 0 $((500 * SLOW)) \
     "$(kv "$(cat "$T/d.out")" first_reply_ms)"
 sed 's/^/lb4: /' "$LB4_LOG"
 stop_lb4

@@ -20,7 +20,7 @@ trap 'r=$?; ip netns del "$NS" 2>/dev/null; (exit $r); cleanup' EXIT
 ip -n "$NS" link set lo mtu 1500 up
 nsx() { ip netns exec "$NS" "$@"; }
 LB4_WRAP="ip netns exec $NS $LB4_WRAP"
-SLOW=3	# namespaces on a loaded machine are slow to answer
+SLOW=$((SLOW * 3))	# namespaces on a loaded machine are slow to answer
 is_listening() {
 	[ -n "$(nsx ss -Htln "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
 }

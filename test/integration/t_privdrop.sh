@@ -116,7 +116,7 @@ $LB4_WRAP "$LB4" -c "$T/rootdir.conf" > "$T/lb4-rootdir.log" 2>&1 &
 LB4_PID=$!
 PIDS+=("$LB4_PID")
 LB4_LOG=$T/lb4-rootdir.log
-lb4_wait_exit $((10 * SLOW))
+lb4_wait_exit 10
 sed 's/^/rootdir: /' "$LB4_LOG"
 assert_eq "root-owned run directory: lb4 exit status" 2 "$LB4_STATUS"
 assert_grep "root-owned run directory: one clear line" \

@@ -50,7 +50,7 @@ checks() {	# checks PORT RESULT
 	    awk '{print $2}'
 }
 
-if ! wait_until $((5 * SLOW)) eval '[ "$(state_of $U)" = up ] &&
+if ! wait_until 5 eval '[ "$(state_of $U)" = up ] &&
     [ "$(state_of $D)" = up ]'; then
 	"${CTL[@]}" show servers | sed 's/^/    /'
 	stop_lb4
@@ -59,7 +59,7 @@ if ! wait_until $((5 * SLOW)) eval '[ "$(state_of $U)" = up ] &&
 fi
 say "both checked servers are up"
 stop_pid "${BACK_PID[d]}"
-wait_until $((5 * SLOW)) eval '[ "$(state_of $D)" = down ]' ||
+wait_until 5 eval '[ "$(state_of $D)" = down ]' ||
     fatal "server d did not go down after its backend stopped"
 say "d is down by its checks"
 sleep 0.7		# let the checks settle (two more intervals)

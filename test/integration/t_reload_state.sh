@@ -67,7 +67,7 @@ metric() {	# metric NAME POOL SERVERNAME
 sighup_reload() {	# waits for the N-th "reloaded" line
 	local want=$1
 	kill -HUP "$LB4_PID"
-	wait_until $((5 * SLOW)) eval \
+	wait_until 5 eval \
 	    '[ "$(grep -c "^<6>reloaded " "$LB4_LOG")" -ge '"$want"' ]' ||
 	    fatal "reload $want was not applied"
 }

@@ -71,7 +71,7 @@ for i in $(seq 1 "$RELOADS"); do
 		use_conf A; added=$LA; removed=$LB
 	fi
 	kill -HUP "$LB4_PID"
-	if ! wait_until $((5 * SLOW)) eval '[ "$(reloads_done)" -ge '"$i"' ]'; then
+	if ! wait_until 5 eval '[ "$(reloads_done)" -ge '"$i"' ]'; then
 		fatal "reload $i was not applied within $((5 * SLOW)) s"
 	fi
 	# The added listener accepts at once; the removed one's socket is
@@ -82,7 +82,7 @@ for i in $(seq 1 "$RELOADS"); do
 		fail "reload $i: added listener :$added: exit $rc ($(rc_name $rc)): $out"
 		bad_listener=$((bad_listener + 1))
 	fi
-	if ! wait_until $((3 * SLOW)) eval '! is_listening '"$removed"; then
+	if ! wait_until 3 eval '! is_listening '"$removed"; then
 		fail "reload $i: removed listener :$removed still listens"
 	fi
 	"$TCLIENT" -T 3000 --connect-timeout 1000 -n 0 127.0.0.1:"$removed" \
@@ -178,7 +178,7 @@ assert_grep "unknown key named with its line" "^$CONF:3: .*colour" "$T/ctl.all"
 assert_grep "weight 0 named with its line" "^$CONF:8: .*weight" "$T/ctl.all"
 assert_grep "unknown pool named with its line" "^$CONF:4: .*nosuch" "$T/ctl.all"
 kill -HUP "$LB4_PID"
-wait_until $((5 * SLOW)) eval '[ "$(reloads_failed)" -ge 2 ]' ||
+wait_until 5 eval '[ "$(reloads_failed)" -ge 2 ]' ||
     fail "SIGHUP with the invalid file: no 'reload failed' in the log"
 assert_grep "the SIGHUP reload logged FILE:LINE errors at error level" \
     "^<3>$CONF:3: " "$LB4_LOG"

@@ -18,7 +18,7 @@ nsx() { ip netns exec "$NS" "$@"; }
 nsx sysctl -qw net.ipv4.ip_local_port_range="40000 40005" ||
     fatal "cannot narrow the port range"
 LB4_WRAP="ip netns exec $NS $LB4_WRAP"
-SLOW=3
+SLOW=$((SLOW * 3))
 # The namespace is this test's own: fixed ports cannot collide.
 E1=7001; E2=7002; M=9405
 for e in 1 2; do
