@@ -46,7 +46,8 @@ TOOL_BINS	:= $(TOOL_SRCS:test/tools/%.c=$(B)/tools/%)
 	check-integration-full \
 	check-packages check-db check-ecmp check-ecmp-long check-fuzz \
 	check-monitoring check-tsan fuzz fuzz-build deps deps-build deps-deb \
-	deps-rpm demo bench deb rpm tools lint check-torture check-stress \
+	deps-rpm demo bench deb rpm tools lint lint-cppcheck lint-sh \
+	lint-tidy-lb4ctl check-torture check-stress \
 	stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl
@@ -274,16 +275,27 @@ check-tsan:
 
 # make lint: cppcheck, clang-tidy (its checks and why some are off are in
 # .clang-tidy) and shellcheck on every shell script (test/shellcheck.sh,
-# .shellcheckrc).  Any finding fails.  lb4ctl is single-threaded, so the
-# thread-safety check (concurrency-mt-unsafe) does not apply to it.
+# .shellcheckrc).  Any finding fails, after all are shown (-k).  lb4ctl is
+# single-threaded: the thread-safety check (concurrency-mt-unsafe) does
+# not apply to it.  One clang-tidy per file, LINT_JOBS at a time (all the
+# CPUs): make check runs lint first and clang-tidy is most of its time.
+LINT_JOBS	?= $(shell nproc 2>/dev/null || echo 1)
 TIDY		= clang-tidy --quiet --warnings-as-errors='*'
 TIDY_ARGS	= -- $(CFLAGS) -Ilb4 -I$(B)/gen
+TIDY_SRCS	:= $(filter-out lb4/lb4ctl.c,$(wildcard lb4/*.c))
 lint: $(B)/gen/status_html.h
+	@$(MAKE) --no-print-directory -k -j$(LINT_JOBS) -Otarget lint-cppcheck \
+	    lint-sh lint-tidy-lb4ctl $(TIDY_SRCS:lb4/%.c=lint-tidy-%)
+
+lint-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -D_GNU_SOURCE -I$(B)/gen lb4/
-	$(TIDY) $(filter-out lb4/lb4ctl.c,$(wildcard lb4/*.c)) $(TIDY_ARGS)
-	$(TIDY) --checks=-concurrency-mt-unsafe lb4/lb4ctl.c $(TIDY_ARGS)
+lint-sh:
 	test/shellcheck.sh
+lint-tidy-lb4ctl:
+	$(TIDY) --checks=-concurrency-mt-unsafe lb4/lb4ctl.c $(TIDY_ARGS)
+lint-tidy-%:
+	$(TIDY) lb4/$*.c $(TIDY_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/lb4 \
