@@ -57,9 +57,11 @@ MAN_PAGES	:= $(MAN_SRCS:docs/%=$(B)/man/%)
 GEN_HDRS	:= $(B)/gen/version.h $(B)/gen/status_html.h
 
 .PHONY: all clean install check check-unit check-integration check-pair \
+	check-integration-full \
 	check-packages check-db check-ecmp check-ecmp-long check-fuzz \
 	check-monitoring check-tsan fuzz fuzz-build deps deps-build deps-deb \
-	deps-rpm demo bench deb rpm tools lint check-torture check-stress \
+	deps-rpm demo bench deb rpm tools lint lint-cppcheck lint-sh \
+	lint-tidy-lb4ctl check-torture check-stress \
 	stress-torture torture-asan check-unit-user
 
 all: $(B)/lb4 $(B)/lb4ctl $(MAN_PAGES)
@@ -120,7 +122,10 @@ deps-rpm:
 demo: deps-build all tools
 	@test/demo.sh
 
+# make check: lint first (cheap), then the suites.  check-pair, check-db,
+# check-ecmp and check-packages need root (else they SKIP, loudly).
 check: deps
+	$(MAKE) lint
 	$(MAKE) all tools $(UNIT_BINS)
 	$(MAKE) check-unit
 	$(MAKE) check-monitoring
@@ -136,8 +141,20 @@ check: deps
 check-unit: all $(UNIT_BINS)
 	@test/run-unit.sh $(UNIT_BINS)
 
-check-integration: all tools
-	@test/integration/run.sh
+# The integration suite once per splice mode, each mode with the other
+# build: the plain lb4 with splice, the ASan+UBSan lb4 of build-asan/ on
+# the copy path (where lb4's own buffers move the bytes).  Both builds run
+# every test in the time of one plain matrix; check-integration-full (a
+# part of check-stress) runs all four.  ASan's logs: build-asan/itest-logs.
+check-integration: all tools torture-asan
+	@rc=0; LB4_SPLICE_MODES=true test/integration/run.sh || rc=1; \
+	    LB4_SPLICE_MODES=false LB4_TEST_LOGS=$(CURDIR)/$(ASAN_B)/itest-logs \
+	    $(call ASAN_RUN,300) || rc=1; exit $$rc
+
+check-integration-full: all tools torture-asan
+	@rc=0; test/integration/run.sh || rc=1; \
+	    LB4_TEST_LOGS=$(CURDIR)/$(ASAN_B)/itest-logs \
+	    $(call ASAN_RUN,300) || rc=1; exit $$rc
 
 # The tests that move bytes again, with lb4 run as the shipped unit runs
 # it: an unprivileged user, only CAP_NET_BIND_SERVICE, LimitNOFILE (see
@@ -160,8 +177,14 @@ check-monitoring:
 # with the plain test peers.  check-torture is the short form that make
 # check runs (reload_torture.sh, 100 reloads, and the reload regression
 # tests); stress-torture the long form (1000 reloads per splice mode).
+# ASAN_RUN: the first report stops lb4 with status 66 (a leak at exit
+# too), which fails the test, and so does any report in a log of the test
+# (lib.sh's cleanup); LB4_SLOW=2 doubles the tests' time limits.
 ASAN_B		:= build-asan
-ASAN_RUN	= LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
+ASAN_OPTS	:= ASAN_OPTIONS=halt_on_error=1:abort_on_error=0:exitcode=66:detect_leaks=1 \
+		   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=66
+ASAN_RUN	= $(ASAN_OPTS) LB4_SLOW=$${LB4_SLOW:-2} \
+		  LB4=$(CURDIR)/$(ASAN_B)/lb4 LB4CTL=$(CURDIR)/$(ASAN_B)/lb4ctl \
 		  LB4_TEST_TIMEOUT=$(1) test/integration/run.sh
 torture-asan:
 	$(MAKE) B=$(ASAN_B) SANITIZE=1 all tools
@@ -184,11 +207,13 @@ stress-torture: torture-asan tools
 # The long forms, for release, not in check: a list of parts, each of
 # which runs alone (make check-stress STRESS=churn-tuned).  churn-*: the
 # churn test across the 60 s TIME_WAIT (t_churn.sh, CHURN=long), minutes
-# each.
-STRESS		?= torture tsan churn-defaults churn-sources churn-tuned ecmp
+# each.  integration-full: both builds in both splice modes.
+STRESS		?= integration-full torture tsan churn-defaults churn-sources \
+		   churn-tuned ecmp
 check-stress: all tools
 	@for s in $(STRESS); do \
 	    case $$s in \
+	    integration-full) $(MAKE) check-integration-full || exit 1 ;; \
 	    torture) $(MAKE) stress-torture || exit 1 ;; \
 	    tsan) $(MAKE) check-tsan || exit 1 ;; \
 	    ecmp) $(MAKE) check-ecmp-long || exit 1 ;; \
@@ -269,11 +294,29 @@ check-fuzz: fuzz-build
 check-tsan:
 	@test/tsan.sh
 
+# make lint: cppcheck, clang-tidy (its checks and why some are off are in
+# .clang-tidy) and shellcheck on every shell script (test/shellcheck.sh,
+# .shellcheckrc).  Any finding fails, after all are shown (-k).  lb4ctl is
+# single-threaded: the thread-safety check (concurrency-mt-unsafe) does
+# not apply to it.  One clang-tidy per file, LINT_JOBS at a time (all the
+# CPUs): make check runs lint first and clang-tidy is most of its time.
+LINT_JOBS	?= $(shell nproc 2>/dev/null || echo 1)
+TIDY		= clang-tidy --quiet --warnings-as-errors='*'
+TIDY_ARGS	= -- $(CFLAGS) -Ilb4 -I$(B)/gen
+TIDY_SRCS	:= $(filter-out lb4/lb4ctl.c,$(wildcard lb4/*.c))
 lint: $(GEN_HDRS)
+	@$(MAKE) --no-print-directory -k -j$(LINT_JOBS) -Otarget lint-cppcheck \
+	    lint-sh lint-tidy-lb4ctl $(TIDY_SRCS:lb4/%.c=lint-tidy-%)
+
+lint-cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr -D_GNU_SOURCE -I$(B)/gen lb4/
-	clang-tidy --quiet --warnings-as-errors='*' lb4/*.c -- $(CFLAGS) -Ilb4 \
-	    -I$(B)/gen
+lint-sh:
+	test/shellcheck.sh
+lint-tidy-lb4ctl:
+	$(TIDY) --checks=-concurrency-mt-unsafe lb4/lb4ctl.c $(TIDY_ARGS)
+lint-tidy-%:
+	$(TIDY) lb4/$*.c $(TIDY_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSCONFDIR)/lb4 \

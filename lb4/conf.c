@@ -31,8 +31,9 @@
 
 #include "conf.h"
 #include "confscan.h"
+#include "log.h"
 
-#define CONF_FILE_MAX		(16 * 1024 * 1024)
+#define CONF_FILE_MAX		(16L * 1024 * 1024)
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct conf_err {
@@ -835,7 +836,7 @@ conf_servers(struct conf_ctx *ctx, const config_setting_t *pg,
 		return;
 	}
 	p->servers = conf_calloc((size_t)n, sizeof(*p->servers));
-	addrs = conf_calloc((size_t)n, sizeof(*addrs));
+	addrs = conf_calloc((size_t)n, sizeof(const config_setting_t *));
 	for (i = 0; i < n; i++) {
 		g = config_setting_get_elem(list, (unsigned)i);
 		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
@@ -1085,7 +1086,7 @@ conf_binds(struct conf_ctx *ctx, const config_setting_t *g,
 		return;
 	}
 	l->binds = conf_calloc((size_t)n, sizeof(*l->binds));
-	ctx->binds = conf_grow(ctx->binds, (size_t)(ctx->nbinds + n),
+	ctx->binds = conf_grow(ctx->binds, (size_t)ctx->nbinds + (size_t)n,
 	    sizeof(*ctx->binds));
 	for (i = 0; i < n; i++) {
 		s = config_setting_get_elem(list, (unsigned)i);
@@ -1231,7 +1232,7 @@ conf_read(struct conf_ctx *ctx, const char *path)
 	close(fd);
 	return buf;
 fail:
-	conf_error_at(ctx, path, 0, "cannot read: %s", strerror(errno));
+	conf_error_at(ctx, path, 0, "cannot read: %s", log_strerror(errno));
 	if (fd != -1)
 		close(fd);
 	free(buf);
@@ -1285,6 +1286,8 @@ conf_parse(struct conf_ctx *ctx, const char *text)
 	ctx->cfg_live = 1;
 	/* "@include" is relative to the config's directory, not the cwd. */
 	snprintf(dir, sizeof(dir), "%s", ctx->path);
+	/* glibc's dirname() only writes into <dir>, our own buffer. */
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 	config_set_include_dir(cfg, dirname(dir));
 	if (config_read_string(cfg, text) == CONFIG_FALSE) {
 		/* Past a syntax error nothing else can be trusted. */

@@ -354,6 +354,8 @@ set_group(const char *path, const char *group)
 {
 	struct group	*gr;
 
+	/* Only the main thread reads the group database (see priv.c). */
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 	if ((gr = getgrnam(group != NULL ? group : "lb4")) == NULL)
 		return;
 	if (chown(path, (uid_t)-1, gr->gr_gid) == -1)

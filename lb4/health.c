@@ -106,13 +106,10 @@ health_poll_on(void)
 void
 health_errno_reason(struct check *c, const char *what, int err)
 {
-	char	eb[128];
 	int	n;
 
-	/* strerror_r (GNU): strerror's static buffer is not thread-safe. */
 	n = snprintf(c->reason, sizeof(c->reason), "%s%s%s",
-	    what ? what : "", what ? ": " : "",
-	    strerror_r(err, eb, sizeof(eb)));
+	    what ? what : "", what ? ": " : "", log_strerror(err));
 	if (n > 0 && what == NULL && c->reason[0] >= 'A' &&
 	    c->reason[0] <= 'Z')
 		c->reason[0] = (char)(c->reason[0] - 'A' + 'a');
@@ -571,7 +568,7 @@ health_prepare(const struct conf *conf)
 		if (conf->pools[i].health.type != HEALTH_NONE)
 			n += conf->pools[i].nservers;
 	if (timer_reserve(&hc.heap, n) == -1 ||
-	    (hc.spares = calloc((size_t)n + 1, sizeof(*hc.spares))) == NULL)
+	    (hc.spares = calloc((size_t)n + 1, sizeof(struct check *))) == NULL)
 		return -1;
 	for (i = 0; i < conf->npools; i++) {
 		cp = &conf->pools[i];

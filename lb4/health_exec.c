@@ -192,7 +192,6 @@ on_out(struct handler *h, uint32_t events)
 static void
 exec_start(struct check *c)
 {
-	char	eb[128];
 	int	p[2], err;
 
 	c->nbuf = 0;
@@ -222,16 +221,19 @@ exec_start(struct check *c)
 	c->phase = PHASE_EXEC;
 	if (loop_add(&c->out, EPOLLIN) == -1)
 		health_close(&c->out);	/* no output in the reason, that's all */
+	/* <err>: why there is no pidfd, for the log (errno moves on). */
+	err = ENOSYS;
 	c->h.fd = no_pidfd ? -1 : pidfd_open(c->pid, 0);
-	if (c->h.fd == -1 && errno == ENOSYS)
+	if (c->h.fd == -1 && !no_pidfd && (err = errno) == ENOSYS)
 		no_pidfd = 1;
 	if (c->h.fd != -1 && loop_add(&c->h, EPOLLIN) == -1) {
+		err = errno;
 		close(c->h.fd);
 		c->h.fd = -1;
 	}
 	if (c->h.fd == -1 && !health_poll_on())
 		log_debug("health: no pidfd (%s): polling exec checks every "
-		    "%d ms", strerror_r(errno, eb, sizeof(eb)), POLL_MS);
+		    "%d ms", log_strerror(err), POLL_MS);
 }
 
 /* The command's first output line, quoted, for the reason; or "". */

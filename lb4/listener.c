@@ -230,7 +230,7 @@ reg_add(struct worker *w, struct lsock *ls)
 	struct acceptor	*a = &w->acceptor;
 	struct lsock	**reg;
 
-	reg = realloc(a->reg, sizeof(*reg) * (size_t)(a->nreg + 1));
+	reg = realloc(a->reg, sizeof(struct lsock *) * (size_t)(a->nreg + 1));
 	if (reg == NULL) {
 		log_warnx("worker %d: out of memory registering a listener",
 		    w->id);
@@ -443,7 +443,7 @@ acceptor_run(struct worker *w, struct lsock *ls)
 				local_error(w->id, errno == EMFILE ||
 				    errno == ENFILE ? LOCAL_FD : LOCAL_MEMORY,
 				    errno, NULL, w->now);
-				pause_accepting(w, strerror(errno));
+				pause_accepting(w, log_strerror(errno));
 				return;
 			default:
 				log_warn("worker %d: accept on %s", w->id,

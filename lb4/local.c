@@ -108,6 +108,6 @@ local_error(int slot, enum local_reason reason, int err, const char *peer,
 	    "(%llu local errors since the last such line); remedy: %s",
 	    peer != NULL ? ": toward " : "", peer != NULL ? peer : "",
 	    reasons[reason].cause, err != 0 ? ": " : "",
-	    err != 0 ? strerror(err) : "",
+	    err != 0 ? log_strerror(err) : "",
 	    (unsigned long long)(total - before), reasons[reason].remedy);
 }

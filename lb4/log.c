@@ -130,7 +130,7 @@ log_dropped(void)
 
 /*
  * Formats and writes one line at <level>.  <errnum> >= 0 appends its
- * strerror().  The caller has already checked the level.  Embedded newlines
+ * message.  The caller has already checked the level.  Embedded newlines
  * become spaces: one event must stay one journal entry.  errno is kept for
  * the caller.
  */
@@ -153,7 +153,8 @@ log_line(enum log_level level, int errnum, const char *fmt, va_list ap)
 	r = vsnprintf(buf + len, max - len, fmt, ap);
 	len += log_written(r, max - len);
 	if (errnum >= 0 && len < max) {
-		r = snprintf(buf + len, max - len, ": %s", strerror(errnum));
+		r = snprintf(buf + len, max - len, ": %s",
+		    log_strerror(errnum));
 		len += log_written(r, max - len);
 	}
 	for (p = buf; p < buf + len; p++)
@@ -170,6 +171,15 @@ log_line(enum log_level level, int errnum, const char *fmt, va_list ap)
 	else if (n >= 0 && (size_t)n < len)
 		log_finish(buf + n, len - (size_t)n);
 	errno = saved;
+}
+
+const char *
+log_strerror(int errnum)
+{
+	static _Thread_local char	 buf[128];
+
+	/* The GNU strerror_r(): returns a static message or fills <buf>. */
+	return strerror_r(errnum, buf, sizeof(buf));
 }
 
 void
@@ -239,7 +249,7 @@ fatalx(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(LOG_LEVEL_ERROR, -1, fmt, ap);
 	va_end(ap);
-	exit(status);
+	_exit(status);
 }
 
 void
@@ -251,5 +261,5 @@ fatal(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_line(LOG_LEVEL_ERROR, errnum, fmt, ap);
 	va_end(ap);
-	exit(status);
+	_exit(status);
 }

@@ -27,14 +27,25 @@ uint64_t log_dropped(void);
 
 int	log_level_parse(const char *name, enum log_level *out);
 
-/* log_warn and fatal append ": strerror(errno)". */
+/*
+ * The message of <errnum>, in a buffer of the calling thread that the
+ * thread's next call reuses: strerror(3) need not be thread-safe, and
+ * workers log concurrently.
+ */
+const char *log_strerror(int errnum);
+
+/* log_warn and fatal append ": " and the message of errno. */
 void	log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Log at error level and exit(<status>). */
+/*
+ * Log at error level and _exit(<status>): exit(3) is not thread-safe (it
+ * runs atexit handlers and flushes stdio under the other threads' feet),
+ * and a worker may be the caller.
+ */
 void	fatal(int status, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 void	fatalx(int status, const char *fmt, ...)

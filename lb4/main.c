@@ -71,6 +71,8 @@ usage(FILE *out, int status)
 	    "  -t       check the configuration and exit (0 valid, 1 not)\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       this help\n", CONF_DEFAULT_PATH);
+	/* Before any thread: exit(3) cannot race. */
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 	exit(status);
 }
 
@@ -399,6 +401,7 @@ open_side_channels(void)
 	    priv_make_parent(g->control_socket, g->user) == -1) ||
 	    (g->health_file != NULL &&
 	    priv_make_parent(g->health_file, g->user) == -1))
+		/* No thread yet.  NOLINTNEXTLINE(concurrency-mt-unsafe) */
 		exit(2);
 	if (side_prepare(state.conf, &next, &err) == -1)
 		fatalx(2, "%s", err != NULL ? err : "out of memory");
@@ -439,6 +442,7 @@ load_or_exit(int check_only)
 		else
 			log_lines(errors);
 		free(errors);
+		/* No thread yet.  NOLINTNEXTLINE(concurrency-mt-unsafe) */
 		exit(1);
 	}
 	return conf;
@@ -454,6 +458,8 @@ main(int argc, char *argv[])
 	char		*err = NULL, status[128];
 	int		 ch, check_only = 0;
 
+	/* The only caller, before any thread. */
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -496,6 +502,7 @@ main(int argc, char *argv[])
 	open_side_channels();
 	if (priv_drop(state.conf->global.user, state.conf->global.group) ==
 	    -1)
+		/* No thread yet.  NOLINTNEXTLINE(concurrency-mt-unsafe) */
 		exit(2);
 	open_health_file();
 	pipe_budget_init();	/* under the final user's limits */

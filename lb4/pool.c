@@ -157,11 +157,12 @@ pool_prepare(const struct pool *pool, const struct conf_pool *cp,
 		return NULL;
 	u->cp = cp;
 	u->n = n;
-	u->next = calloc((size_t)n + 1, sizeof(*u->next));
+	u->next = calloc((size_t)n + 1, sizeof(struct server *));
 	u->peers = calloc((size_t)n + 1, sizeof(*u->peers));
 	u->eligible = calloc((size_t)n + 1, 1);
-	u->created = calloc((size_t)n + 1, sizeof(*u->created));
-	u->gone = calloc((size_t)pool->nservers + 1, sizeof(*u->gone));
+	u->created = calloc((size_t)n + 1, sizeof(struct server *));
+	u->gone = calloc((size_t)pool->nservers + 1,
+	    sizeof(struct server *));
 	if (u->next == NULL || u->peers == NULL || u->eligible == NULL ||
 	    u->created == NULL || u->gone == NULL)
 		goto fail;
@@ -538,7 +539,7 @@ pool_check_sources(const struct conf *conf, char **err)
 				continue;
 			if (asprintf(err, "pool '%s': cannot bind source "
 			    "address %s: %s%s", cp->name, cp->sources[j].text,
-			    strerror(errno), errno == EADDRNOTAVAIL ?
+			    log_strerror(errno), errno == EADDRNOTAVAIL ?
 			    " (not an address of this host)" : "") == -1)
 				*err = NULL;
 			return -1;

@@ -36,6 +36,11 @@ lookup(const char *user, const char *group, uid_t *uid, gid_t *gid)
 	struct passwd	*pw;
 	struct group	*gr;
 
+	/*
+	 * getpwnam() and getgrnam() share static buffers, but only the main
+	 * thread ever calls them, one lookup at a time.
+	 */
+	/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 	if ((pw = getpwnam(user)) == NULL) {
 		log_warnx("user '%s' does not exist", user);
 		return -1;
@@ -43,6 +48,7 @@ lookup(const char *user, const char *group, uid_t *uid, gid_t *gid)
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	if (group != NULL) {
+		/* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 		if ((gr = getgrnam(group)) == NULL) {
 			log_warnx("group '%s' does not exist", group);
 			return -1;
@@ -92,11 +98,13 @@ priv_make_parent(const char *path, const char *user)
 
 	if ((dir = strdup(path)) == NULL)
 		return -1;
+	/* As in lookup(): getpwnam() below is the main thread's alone. */
 	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
 		*slash = '\0';
 		if (mkdir(dir, 0755) == 0) {
 			/* Ours: the unprivileged user writes in it later. */
 			if (user != NULL && geteuid() == 0 &&
+			    /* NOLINTNEXTLINE(concurrency-mt-unsafe) */
 			    (pw = getpwnam(user)) != NULL &&
 			    chown(dir, pw->pw_uid, pw->pw_gid) == -1)
 				rc = -1;

@@ -85,7 +85,7 @@ ip6_format(const uint8_t *ip, char *buf)
 	int		i, best = -1, bestlen = 1, run = 0, n = 0;
 
 	for (i = 0; i < 8; i++) {
-		g[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+		g[i] = (unsigned)ip[2 * (size_t)i] << 8 | ip[2 * (size_t)i + 1];
 		run = g[i] == 0 ? run + 1 : 0;
 		if (run > bestlen) {
 			bestlen = run;

@@ -195,14 +195,16 @@ plan_alloc(struct plan *p, struct conf *conf)
 		nbinds += conf->listeners[i].nbinds;
 	p->conf = conf;
 	p->set = calloc(1, sizeof(*p->set) +
-	    sizeof(p->set->v[0]) * (size_t)nbinds);
+	    sizeof(struct lsock *) * (size_t)nbinds);
 	p->opened = calloc((size_t)nbinds + 1, 1);
-	p->pools = calloc((size_t)np + 1, sizeof(*p->pools));
-	p->updates = calloc((size_t)np + 1, sizeof(*p->updates));
+	p->pools = calloc((size_t)np + 1, sizeof(struct pool *));
+	p->updates = calloc((size_t)np + 1,
+	    sizeof(struct pool_update *));
 	p->new_pool = calloc((size_t)np + 1, 1);
-	p->listeners = calloc((size_t)nl + 1, sizeof(*p->listeners));
+	p->listeners = calloc((size_t)nl + 1,
+	    sizeof(struct listener *));
 	p->new_listener = calloc((size_t)nl + 1, 1);
-	p->routes = calloc((size_t)nl + 1, sizeof(*p->routes));
+	p->routes = calloc((size_t)nl + 1, sizeof(struct route *));
 	return p->set == NULL || p->opened == NULL || p->pools == NULL ||
 	    p->updates == NULL || p->new_pool == NULL || p->listeners == NULL ||
 	    p->new_listener == NULL || p->routes == NULL ? -1 : 0;
@@ -231,8 +233,9 @@ plan_pools(struct state *st, struct plan *p)
 			p->new_pool[i] = 1;
 		}
 	}
-	p->gone = calloc((size_t)p->ngone + 1, sizeof(*p->gone));
-	p->dropped = calloc((size_t)st->npools + 1, sizeof(*p->dropped));
+	p->gone = calloc((size_t)p->ngone + 1, sizeof(struct server *));
+	p->dropped = calloc((size_t)st->npools + 1,
+	    sizeof(struct pool *));
 	return p->gone == NULL || p->dropped == NULL ? -1 : 0;
 }
 
@@ -278,7 +281,7 @@ plan_sockets(struct state *st, struct plan *p, char **err)
 				if ((ls = lsock_open(a)) == NULL) {
 					if (asprintf(err, "%s:%d: cannot bind "
 					    "%s: %s", p->conf->path, cl->line,
-					    a->text, strerror(errno)) == -1)
+					    a->text, log_strerror(errno)) == -1)
 						*err = NULL;
 					return -1;
 				}

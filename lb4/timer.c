@@ -73,7 +73,7 @@ timer_reserve(struct timer_heap *h, int n)
 		cap *= 2;
 	if (cap == h->cap)
 		return 0;
-	if ((v = realloc(h->v, sizeof(*v) * (size_t)cap)) == NULL)
+	if ((v = realloc(h->v, sizeof(struct timer *) * (size_t)cap)) == NULL)
 		return -1;
 	h->v = v;
 	h->cap = cap;

@@ -40,8 +40,10 @@ CONF
 printf '%-8s %-7s %6s %10s %12s %10s\n' round rules path conns cpu_us us/conn
 for ((r = 1; r <= R; r++)); do
 	for spec in "0 0" "10 0" "10000 0" "10 1" "10000 1"; do
+		# shellcheck disable=SC2086 # two words: rules, refused
 		set -- $spec
 		path=allowed; [ "$2" = 1 ] && path=refused
+		# shellcheck disable=SC2046,SC2183 # run prints the last three columns
 		printf '%-8s %-7s %6s %10s %12s %10s\n' "$r" "$1" "$path" $(run "$1" "$2")
 	done
 done

@@ -30,6 +30,8 @@ CONF
 
 printf '%-6s %-14s %10s %12s %10s\n' round checks conns cpu_us us/conn
 for ((r = 1; r <= R; r++)); do
+	# shellcheck disable=SC2046,SC2183 # run prints the last three columns
 	printf '%-6s %-14s %10s %12s %10s\n' "$r" none $(run 0)
+	# shellcheck disable=SC2046,SC2183 # run prints the last three columns
 	printf '%-6s %-14s %10s %12s %10s\n' "$r" "tcp/${INTERVAL}ms" $(run 1)
 done

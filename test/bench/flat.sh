@@ -48,12 +48,14 @@ unhold() {
 
 printf '%-6s %-6s %10s %12s %10s\n' round idle conns cpu_us us/conn
 for ((r = 1; r <= R; r++)); do
+	# shellcheck disable=SC2046,SC2183 # wrk_window prints the last three columns
 	printf '%-6s %-6s %10s %12s %10s\n' "$r" 0 $(wrk_window connections)
 	rss0=$(rss_kib)
 	hold || exit 1
 	rss1=$(rss_kib)
+	# shellcheck disable=SC2046,SC2183 # wrk_window prints the last three columns
 	printf '%-6s %-6s %10s %12s %10s\n' "$r" "$IDLE" $(wrk_window connections)
 	unhold
 	echo "       RSS: +$((rss1 - rss0)) KiB for $IDLE idle connections" \
-	    "($(awk -v d=$((rss1 - rss0)) -v n=$IDLE 'BEGIN { printf "%.3f", d / n }') KiB each)"
+	    "($(awk -v d=$((rss1 - rss0)) -v n="$IDLE" 'BEGIN { printf "%.3f", d / n }') KiB each)"
 done

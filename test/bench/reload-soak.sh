@@ -96,13 +96,13 @@ unset NOTIFY_SOCKET
 echo "$LB4_PID" > "$T/result.pid"
 LIMIT=$(( N * (GAP_MS + 100) / 1000 + 60 ))
 bg_client load1 -T $((LIMIT * 1000)) --loop $LIMIT -c 3 --interval 5 \
-    -n 300 --expect-echo 127.0.0.1:$L1
+    -n 300 --expect-echo 127.0.0.1:"$L1"
 bg_client load2 -T $((LIMIT * 1000)) --loop $LIMIT -c 3 --interval 5 \
-    -n 300 --expect-echo 127.0.0.1:$L2
+    -n 300 --expect-echo 127.0.0.1:"$L2"
 bg_client long1 -T $(( (LIMIT + 30) * 1000 )) -c 10 -s 100 \
-    -n $((LIMIT * 100000)) --rate 100000 --expect-echo 127.0.0.1:$L1
+    -n $((LIMIT * 100000)) --rate 100000 --expect-echo 127.0.0.1:"$L1"
 bg_client long2 -T $(( (LIMIT + 30) * 1000 )) -c 10 -s 200 \
-    -n $((LIMIT * 100000)) --rate 100000 --expect-echo 127.0.0.1:$L2
+    -n $((LIMIT * 100000)) --rate 100000 --expect-echo 127.0.0.1:"$L2"
 t0=$(now_ms)
 wait_until "$LIMIT" eval '! alive '"$DRIVER" || fail "driver still running"
 wait "$DRIVER" || { cat "$T/driver.log"; fatal "the driver failed"; }

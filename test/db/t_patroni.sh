@@ -42,8 +42,8 @@ need=()
 command -v patroni > /dev/null || need+=(patroni)
 command -v etcd > /dev/null || need+=(etcd-server)
 command -v etcdctl > /dev/null || need+=(etcd-client)
-[ -x "$PGBIN/initdb" ] || need+=(postgresql-$PGV)
-command -v pgbench > /dev/null || need+=(postgresql-client-$PGV)
+[ -x "$PGBIN/initdb" ] || need+=("postgresql-$PGV")
+command -v pgbench > /dev/null || need+=("postgresql-client-$PGV")
 /usr/bin/python3 -c "import psycopg2" 2> /dev/null || need+=(python3-psycopg2)
 command -v curl > /dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
@@ -61,9 +61,9 @@ command -v setpriv > /dev/null || skip "setpriv (util-linux) is missing"
 # same lock directories (so no other test run takes them meanwhile).
 USED_PORTS=" $(ss -Htan 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }' | sort -u | tr '\n' ' ') "
 free_port() {
-	local p i
+	local p _
 	mkdir -p "$PORT_LOCKS" 2>/dev/null
-	for i in $(seq 1 500); do
+	for _ in $(seq 1 500); do
 		p=$((21000 + (RANDOM * 32768 + RANDOM) % 9000))
 		case $USED_PORTS in *" $p "*) continue ;; esac
 		if mkdir "$PORT_LOCKS/$p" 2>/dev/null; then
@@ -214,12 +214,12 @@ leader() {
 healthy() {
 	local n p=0 r=0
 	for n in n1 n2 n3; do
-		case $(role $n) in
+		case $(role "$n") in
 		primary) p=$((p + 1)) ;;
 		replica) r=$((r + 1)) ;;
 		esac
 	done
-	[ $p = 1 ] && [ $r = 2 ] || return 1
+	[ "$p" = 1 ] && [ "$r" = 2 ] || return 1
 	curl -s -m 2 "http://127.0.0.1:${RP[$(leader)]}/cluster" |
 	    grep -q '"sync_standby"'
 }
@@ -333,7 +333,7 @@ bad=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$T/pgbench.l
 say "pgbench: $tx transactions, ${bad:-?} failed"
 assert_eq "pgbench through db-write: failed transactions" 0 "${bad:-missing}"
 [ "${tx:-0}" -gt 0 ] || fail "pgbench processed no transaction"
-reads=$(for i in 1 2 3 4 5 6; do psql_at "$LR" "SELECT pg_is_in_recovery()"; done | sort | uniq -c | tr -s ' ')
+reads=$(for _ in 1 2 3 4 5 6; do psql_at "$LR" "SELECT pg_is_in_recovery()"; done | sort | uniq -c | tr -s ' ')
 assert_eq "six reads through db-read all on replicas" " 6 t" "$reads"
 
 # ------------------------------------------------- one writer at a time
@@ -367,8 +367,8 @@ ports_of() {
 }
 # sel N: N new connections through db-stub, the server port of each.
 sel() {
-	local i
-	for i in $(seq 1 "$1"); do
+	local _
+	for _ in $(seq 1 "$1"); do
 		psql_at "$LS" "SELECT inet_server_port()"
 	done | sort | uniq -c | awk '{ print $2 "x" $1 }' | tr '\n' ' '
 }
@@ -491,6 +491,7 @@ for run in $(seq 1 "$DB_RUNS"); do
 	t0=$(now_ms)
 	pm=$(postmaster "$old")
 	kill -KILL "${PAT_PID[$old]}"
+	# shellcheck disable=SC2046 # one word per child pid
 	kill -KILL "$pm" $(cat /proc/"$pm"/task/"$pm"/children 2>/dev/null)
 	wait_until 60 eval 'n=$(leader) && [ "$n" != "$old" ]' ||
 	    fail "failover $run: no new leader"
@@ -520,9 +521,11 @@ say "frozen: $(tail -n +"$((LOG_MARK + 1))" "$LB4_LOG" | grep -m1 -E "server db-
 wait_until 5 grep -q '^closed' "$T/frozen.h" ||
     fail "frozen: lb4 did not reset its session to the marked-down $old"
 resets1=$(server_metric lb4_server_down_resets_total db-write "${PG[$old]}")
-[ "${resets1:-0}" -gt "${resets0:-0}" ] &&
-    say "ok: lb4_server_down_resets_total{db-write, $old}: $resets0 -> $resets1" ||
-    fail "frozen: lb4_server_down_resets_total{db-write, $old} did not move ($resets0 -> $resets1)"
+if [ "${resets1:-0}" -gt "${resets0:-0}" ]; then
+	say "ok: lb4_server_down_resets_total{db-write, $old}: $resets0 -> $resets1"
+else
+	fail "frozen: lb4_server_down_resets_total{db-write, $old} did not move ($resets0 -> $resets1)"
+fi
 say "frozen: held session $(tail -n 1 "$T/frozen.h" | cut -c1-100) ($(( $(awk '$1 == "closed" { print $2 }' "$T/frozen.h") - t0 )) ms after SIGSTOP)"
 wait_until 60 eval 'n=$(leader) && [ "$n" != "$old" ]' ||
     fail "frozen: no new leader"
@@ -539,6 +542,7 @@ assert_eq "frozen: writes acknowledged by $old 3 s after the freeze" 0 "$late"
 # successor's acknowledged writes were rewound away.
 pm=$(postmaster "$old")
 kill -KILL "${PAT_PID[$old]}"
+# shellcheck disable=SC2046 # one word per child pid
 kill -KILL "$pm" $(cat /proc/"$pm"/task/"$pm"/children 2>/dev/null) 2>/dev/null
 wait_until 10 eval '! alive '"$pm"
 start_node "$old"

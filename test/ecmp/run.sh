@@ -222,8 +222,8 @@ build_topology() {	# build_topology MODE
 	ip -n "$NS_SW" link add e19pr type veth peer name e19up netns "$NS_RT" || return 1
 	ip -n "$NS_SW" link set e19pr master e19br up
 	for n in $NODES; do
-		ip -n "$NS_SW" link add e19p$n type veth peer name e19n0 netns "${P}n$n" || return 1
-		ip -n "$NS_SW" link set e19p$n master e19br up
+		ip -n "$NS_SW" link add e19p"$n" type veth peer name e19n0 netns "${P}n$n" || return 1
+		ip -n "$NS_SW" link set e19p"$n" master e19br up
 	done
 	# Router: client side, node side, server side.
 	ip -n "$NS_RT" link add e19cl type veth peer name e19c0 netns "$NS_CL" || return 1
@@ -441,6 +441,7 @@ stop_load() { stop_pid "$LOAD_PID"; LOAD_PID=''; }
 sc_steady() {
 	local mode=$1 f out c1 c2 c3 c4 share lo hi okn=1 t0 cuts
 	out=$(nsx "$NS_CL" "$TOOL" spread -n "$SPREAD_N" -c 32 "$VIP4:80")
+	# shellcheck disable=SC2001 # a prefix on every line
 	echo "$out" | sed 's/^/    v4 spread: /'
 	share=$((SPREAD_N / 4)); lo=$((share * 90 / 100)); hi=$((share * 110 / 100))
 	for n in $NODES; do
@@ -453,6 +454,7 @@ sc_steady() {
 	grep -q '^failed 0$' <<<"$out" && ok "$mode steady: no IPv4 connection failed" ||
 	    bad "$mode steady: IPv4 $(grep failed <<<"$out")"
 	out=$(nsx "$NS_CL" "$TOOL" spread -n 400 -c 16 "[$VIP6]:80")
+	# shellcheck disable=SC2001 # a prefix on every line
 	echo "$out" | sed 's/^/    v6 spread: /'
 	[ "$(grep -c '^node ' <<<"$out")" -eq 4 ] && grep -q '^failed 0$' <<<"$out" &&
 	    ok "$mode steady: IPv6 VIP served by all 4 nodes, none failed" ||

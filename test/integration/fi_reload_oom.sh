@@ -12,15 +12,16 @@ export TOOLS=${TOOLS:-$(cd "$(dirname "$0")/../.." && pwd)/${B:-build-asan}/tool
 MAX=${MAX:-60}
 BD=$ROOT/${B:-build-asan}
 LB4=$T/lb4-fi
-cc -fsanitize=address,undefined -g -c -o "$T/fi.o" "$HERE/fi_alloc.c" &&
+# shellcheck disable=SC2046 # pkg-config prints one word per flag
+{ cc -fsanitize=address,undefined -g -c -o "$T/fi.o" "$HERE/fi_alloc.c" &&
 cc -fsanitize=address,undefined -o "$LB4" "$BD/obj/main.o" "$T/fi.o" \
     "$BD/lb4.a" $(pkg-config --libs libconfig libsystemd) -pthread \
     -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup \
-    -Wl,--wrap=aligned_alloc,--wrap=state_apply || fatal "cannot link $LB4"
+    -Wl,--wrap=aligned_alloc,--wrap=state_apply; } || fatal "cannot link $LB4"
 P=$(free_port); Q=$(free_port); A=$(free_port); B=$(free_port); C=$(free_port)
-start_back a -l 127.0.0.1:$A --echo --quiet
-start_back b -l 127.0.0.1:$B --echo --quiet
-start_back c -l 127.0.0.1:$C --echo --quiet
+start_back a -l 127.0.0.1:"$A" --echo --quiet
+start_back b -l 127.0.0.1:"$B" --echo --quiet
+start_back c -l 127.0.0.1:"$C" --echo --quiet
 mkA() { write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = ( { name = "l1"; bind = [ "127.0.0.1:$P" ]; pool = "p1"; } );
@@ -41,12 +42,12 @@ mkA
 export FI_ARM=$T/arm
 start_lb4 lb4
 cur=A
-for n in $(seq 1 $MAX); do
+for n in $(seq 1 "$MAX"); do
 	if [ $cur = A ]; then mkB; cur=B; else mkA; cur=A; fi
 	before=$(grep -cE "reloaded|reload failed" "$LB4_LOG")
-	echo $n > "$FI_ARM"
+	echo "$n" > "$FI_ARM"
 	kill -HUP $LB4_PID
-	wait_until 10 eval '[ $(grep -cE "reloaded|reload failed" "$LB4_LOG") -gt '$before' ] || ! alive '$LB4_PID
+	wait_until 10 eval '[ $(grep -cE "reloaded|reload failed" "$LB4_LOG") -gt '"$before"' ] || ! alive '$LB4_PID
 	if ! alive $LB4_PID; then
 		fail "N=$n: lb4 died on an allocation failure"
 		echo "N=$n: lb4 DIED: $(grep -m1 -E 'runtime error|ERROR: Addr|SEGV|^<3>[a-z]' "$LB4_LOG") $(grep -m1 -A3 'ERROR: Addr' "$LB4_LOG" | grep -m1 '#[01] .*lb4/')"

@@ -1,12 +1,13 @@
+# shellcheck shell=bash
 # test/integration/hlib.sh: helpers for the health check tests, sourced
 # after lib.sh.  lb4 runs with log_level = "debug" in these tests, so every
 # check result is a line: "server POOL/ADDR: check passed|failed (N in a
 # row)...", and every change "server POOL/ADDR is up|down...".
 
-# wait_log SECONDS ERE [FILE]: polls (every 20 ms, bounded) until a line of
-# the lb4 log matches.  Returns 1 on timeout.
+# wait_log SECONDS ERE [FILE]: polls (every 20 ms, for at most SECONDS x
+# SLOW) until a line of the lb4 log matches.  Returns 1 on timeout.
 wait_log() {
-	local limit=$(( $(now_ms) + $1 * 1000 )) f=${3:-$LB4_LOG}
+	local limit=$(( $(now_ms) + $1 * SLOW * 1000 )) f=${3:-$LB4_LOG}
 	while ! grep -qE -- "$2" "$f" 2>/dev/null; do
 		[ "$(now_ms)" -ge "$limit" ] && return 1
 		sleep 0.02
@@ -19,7 +20,7 @@ expect_log() {
 	if wait_log "$2" "$3"; then
 		say "ok: $1"
 	else
-		fail "$1: no line matching /$3/ within $2 s; the log ends:"
+		fail "$1: no line matching /$3/ within $(($2 * SLOW)) s; the log ends:"
 		tail -n 15 "$LB4_LOG" | sed 's/^/    | /' >&2
 	fi
 }

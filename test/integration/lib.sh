@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # test/integration/lib.sh: sourced by every test/integration/t_*.sh.
 #
 # A test starts backends (build/tools/tback) and lb4 with a config written
@@ -19,6 +20,8 @@
 #               pages), only CAP_NET_BIND_SERVICE, LimitNOFILE=1048576;
 #               needs root to set up (else the test SKIPs)
 #   TOOLS       where tback and tclient are (default: build/tools)
+#   LB4_SLOW    the slow-machine multiplier SLOW (a positive integer;
+#               default 1, or 6 with a LB4_WRAP such as valgrind)
 #   KEEP=1      keep the temp dir (its path is printed)
 
 set -u
@@ -38,12 +41,22 @@ LB4_UNIT_UID=${LB4_UNIT_UID:-61313}
 PORT_LOCKS=${TMPDIR:-/tmp}/lb4-itest-ports
 CLK_TCK=$(getconf CLK_TCK)
 
-# A wrapper such as valgrind makes start-up and shutdown slower.
-if [ -n "$LB4_WRAP" ]; then
+# SLOW, the slow-machine multiplier: every time limit a test waits for
+# (wait_until, wait_log, stop_lb4) is multiplied by it, and so is every
+# upper time bound a test asserts ($((N * SLOW))).  Lower bounds are not:
+# they are the point (nothing happens early).  A wrapper such as valgrind
+# makes start-up and shutdown slower; a sanitizer build (make check) or a
+# loaded machine sets LB4_SLOW.  A test that needs more (namespaces)
+# multiplies it, never resets it.
+if [ -n "${LB4_SLOW:-}" ]; then
+	SLOW=$LB4_SLOW
+elif [ -n "$LB4_WRAP" ]; then
 	SLOW=6
 else
 	SLOW=1
 fi
+[[ $SLOW =~ ^[1-9][0-9]*$ ]] || {
+	echo "LB4_SLOW must be a positive integer, not '$SLOW'" >&2; exit 1; }
 
 case $LB4_SPLICE in
 true|false) ;;
@@ -193,9 +206,9 @@ port_in_use() {
 # Prints a port in 21000-29999 that nothing uses and no other test run
 # has reserved (a directory in $PORT_LOCKS, owned by this test's $$).
 free_port() {
-	local p i owner
+	local p _ owner
 	mkdir -p "$PORT_LOCKS" 2>/dev/null
-	for i in $(seq 1 500); do
+	for _ in $(seq 1 500); do
 		p=$((21000 + (RANDOM * 32768 + RANDOM) % 9000))
 		port_in_use "$p" && continue
 		if mkdir "$PORT_LOCKS/$p" 2>/dev/null; then
@@ -205,7 +218,7 @@ free_port() {
 		fi
 		owner=$(cat "$PORT_LOCKS/$p/owner" 2>/dev/null)
 		if [ -n "$owner" ] && ! kill -0 "$owner" 2>/dev/null; then
-			rm -rf "$PORT_LOCKS/$p"	# left by a killed run
+			rm -rf "${PORT_LOCKS:?}/$p"	# left by a killed run
 		fi
 	done
 	echo "free_port: no free port in 21000-29999" >&2
@@ -246,17 +259,18 @@ alive() {
 
 # cpu_ms PID: user+system CPU time used so far, in ms.
 cpu_ms() {
-	local s f
+	local s fld
 	s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
 	s=${s##*) }
-	read -r -a f <<< "$s"
-	# After "comm)", field 3 (state) is f[0]; utime is 14, stime 15.
-	echo $(((f[11] + f[12]) * 1000 / CLK_TCK))
+	read -r -a fld <<< "$s"
+	# After "comm)", field 3 (state) is fld[0]; utime is 14, stime 15.
+	echo $(((fld[11] + fld[12]) * 1000 / CLK_TCK))
 }
 
-# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds.
+# wait_until SECONDS CMD...: runs CMD every 50 ms until it succeeds, for
+# at most SECONDS x SLOW.
 wait_until() {
-	local limit=$(( $(now_ms) + $1 * 1000 ))
+	local limit=$(( $(now_ms) + $1 * SLOW * 1000 ))
 	shift
 	while ! "$@"; do
 		[ "$(now_ms)" -ge "$limit" ] && return 1
@@ -273,6 +287,7 @@ start_back() {
 	"$TBACK" --pidfile "$T/$name.pid" "$@" > "$T/$name.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
+	# shellcheck disable=SC2034 # read by the tests
 	BACK_PID[$name]=$pid
 	if ! wait_until 5 test -s "$T/$name.pid"; then
 		cat "$T/$name.log" >&2
@@ -334,7 +349,7 @@ start_lb4() {
 	LB4_PID=$!
 	PIDS+=("$LB4_PID")
 	for p in $(conf_ports "$conf"); do
-		if ! wait_until $((10 * SLOW)) eval \
+		if ! wait_until 10 eval \
 		    'is_listening '"$p"' || ! alive '"$LB4_PID"; then
 			fatal "lb4 is not listening on port $p after $((10 * SLOW)) s"
 		fi
@@ -348,20 +363,20 @@ start_lb4() {
 	say "lb4 pid $LB4_PID listening on $(conf_ports "$conf" | tr '\n' ' ')"
 	if [ "$LB4_AS_UNIT" = 1 ]; then
 		# As the unit runs it, or the test proves nothing about it.
-		[ "$(awk '/^Uid:/ { print $3 }' /proc/$LB4_PID/status)" = \
+		{ [ "$(awk '/^Uid:/ { print $3 }' /proc/$LB4_PID/status)" = \
 		    "$LB4_UNIT_UID" ] &&
-		    grep -q '^CapEff:[[:space:]]*0*400$' /proc/$LB4_PID/status ||
+		    grep -q '^CapEff:[[:space:]]*0*400$' /proc/$LB4_PID/status; } ||
 		    fatal "lb4 does not run as uid $LB4_UNIT_UID with only CAP_NET_BIND_SERVICE"
 	fi
 }
 
-# lb4_wait_exit SECONDS: waits (bounded) for lb4 to exit by itself; kills
+# lb4_wait_exit SECONDS: waits (SECONDS x SLOW) for lb4 to exit by itself; kills
 # it (and fails) when it does not.  Sets LB4_STATUS (its exit status) and
 # clears LB4_PID.  Returns 1 when it had to be killed.
 lb4_wait_exit() {
 	local r=0
 	if ! wait_until "$1" eval '! alive '"$LB4_PID"; then
-		fail "lb4 (pid $LB4_PID) still running after $1 s; killing it"
+		fail "lb4 (pid $LB4_PID) still running after $(($1 * SLOW)) s; killing it"
 		kill -KILL "$LB4_PID" 2>/dev/null
 		r=1
 	fi
@@ -371,15 +386,17 @@ lb4_wait_exit() {
 	return $r
 }
 
-# stop_lb4 [EXPECTED_STATUS] [SECONDS]: SIGTERM, wait (bounded), check the
+# stop_lb4 [EXPECTED_STATUS] [SECONDS]: SIGTERM, wait (SECONDS x SLOW,
+# default 10), check the
 # exit status (0 by default; a LB4_WRAP such as valgrind reports its
 # findings through it) and the log.  Sets LB4_STOP_MS and LB4_STATUS.
 stop_lb4() {
-	local want=${1:-0} limit=${2:-$((10 * SLOW))} t0
+	local want=${1:-0} limit=${2:-10} t0
 	[ -n "$LB4_PID" ] || return 0
 	t0=$(now_ms)
 	kill -TERM "$LB4_PID" 2>/dev/null
 	lb4_wait_exit "$limit"
+	# shellcheck disable=SC2034 # read by the tests
 	LB4_STOP_MS=$(( $(now_ms) - t0 ))
 	assert_eq "lb4 exit status after SIGTERM" "$want" "$LB4_STATUS"
 	check_lb4_log
@@ -420,6 +437,9 @@ check_lb4_log() {
 
 # ----------------------------------------------------------------- cleanup
 
+# The first line of a sanitizer report (ASan, LSan, UBSan, TSan).
+SAN_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ThreadSanitizer|ERROR: UndefinedBehaviorSanitizer'
+
 cleanup() {
 	local rc=$? pid f
 	trap - EXIT INT TERM
@@ -428,6 +448,18 @@ cleanup() {
 	done
 	for pid in "${PIDS[@]}"; do
 		wait_until 3 eval '! alive '"$pid" || kill -KILL "$pid" 2>/dev/null
+	done
+	# A sanitizer report in any log of the test (an lb4 it stopped, one
+	# the loop above stopped, a second lb4) fails a test that passed its
+	# checks: the lb4 of a sanitizer build may go on after a report (a
+	# leak is reported at exit), so its exit status alone is not enough.
+	for f in "$T"/*.log; do
+		{ [ "$rc" -eq 0 ] && [ -f "$f" ]; } || continue
+		grep -qE "$SAN_RE" "$f" || continue
+		echo "FAIL: $TNAME (splice=$LB4_SPLICE): a sanitizer report in" \
+		    "$(basename "$f"):" >&2
+		grep -m 1 -A 12 -E "$SAN_RE" "$f" | sed 's/^/    | /' >&2
+		rc=1
 	done
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		for f in "$T"/*.log; do
@@ -471,5 +503,5 @@ if [ "$LB4_AS_UNIT" = 1 ]; then
 	    --bounding-set=-all,+net_bind_service $LB4_WRAP"
 fi
 
-[ -x "$TBACK" ] && [ -x "$TCLIENT" ] ||
+{ [ -x "$TBACK" ] && [ -x "$TCLIENT" ]; } ||
     fatal "test tools missing in $TOOLS (run: make tools)"

@@ -63,10 +63,10 @@ rnd() {
 
 # ------------------------------------------------------------- the model
 NP=6; NB=6
-for i in $(seq 0 $((NP - 1))); do PORT[$i]=$(free_port); done
+for i in $(seq 0 $((NP - 1))); do PORT[i]=$(free_port); done
 for i in $(seq 0 $((NB - 1))); do
-	SPORT[$i]=$(free_port)
-	start_back s$i -l 127.0.0.1:${SPORT[$i]} --echo --quiet
+	SPORT[i]=$(free_port)
+	start_back s"$i" -l 127.0.0.1:"${SPORT[$i]}" --echo --quiet
 done
 M=$(free_port)
 # shellcheck disable=SC2034  # read through free_name's nameref
@@ -84,7 +84,7 @@ declare -A PSRV		# pool name -> "server:weight ..."
 # Start: six listeners, three pools.
 PSRV[p0]="0:1 1:1"; PSRV[p1]="2:3 3:1"; PSRV[p2]="4:1 5:2 0:1"
 for i in $(seq 0 $((NP - 1))); do
-	PLN[$i]=l$i; LPOOL[l$i]=p$((i % 3)); LACL[l$i]=0; LIDLE[l$i]=0
+	PLN[i]=l$i; LPOOL[l$i]=p$((i % 3)); LACL[l$i]=0; LIDLE[l$i]=0
 done
 
 lname_used() {
@@ -171,30 +171,30 @@ mutate() {
 		any_port 1 || return; a=$I
 		any_port 1 || return; b=$I
 		[ "$a" != "$b" ] || return
-		n=${PLN[$a]}; PLN[$a]=${PLN[$b]}; PLN[$b]=$n
+		n=${PLN[$a]}; PLN[a]=${PLN[$b]}; PLN[b]=$n
 		MUT+=" swap:${PLN[$a]}<->${PLN[$b]}" ;;
 	7)	# rename a listener
 		any_port 1 || return
 		free_name LNAMES || return
 		n=${PLN[$I]}
 		LPOOL[$N]=${LPOOL[$n]}; LACL[$N]=${LACL[$n]}; LIDLE[$N]=${LIDLE[$n]}
-		PLN[$I]=$N
+		PLN[I]=$N
 		MUT+=" listener:$n=>$N" ;;
 	8)	# move a listener from a churn port to a free one
 		any_port 1 churn || return; a=$I
 		any_port 0 churn || return
-		PLN[$I]=${PLN[$a]}; PLN[$a]=
+		PLN[I]=${PLN[$a]}; PLN[a]=
 		MUT+=" move:${PLN[$I]}:P$a->P$I" ;;
 	9)	# add a listener on a free churn port
 		any_port 0 churn || return
 		free_name LNAMES || return
-		PLN[$I]=$N; any_pool; LPOOL[${PLN[$I]}]=$N
+		PLN[I]=$N; any_pool; LPOOL[${PLN[$I]}]=$N
 		rnd ${#ACLS[@]}; LACL[${PLN[$I]}]=$R; LIDLE[${PLN[$I]}]=0
 		MUT+=" +listener:${PLN[$I]}@P$I" ;;
 	10)	# remove a listener from a churn port
 		any_port 1 churn || return
 		MUT+=" -listener:${PLN[$I]}@P$I"
-		PLN[$I]= ;;
+		PLN[I]= ;;
 	11)	# add a server to a pool
 		any_pool; rnd $NB; s=$R
 		[[ " ${PSRV[$N]}" == *" $s:"* ]] && return
@@ -212,7 +212,7 @@ mutate() {
 		any_pool
 		read -r -a list <<< "${PSRV[$N]}"
 		rnd ${#list[@]}; a=$R; rnd 9; w=$((R + 1))
-		list[$a]="${list[$a]%%:*}:$w"
+		list[a]="${list[$a]%%:*}:$w"
 		PSRV[$N]="${list[*]}"
 		MUT+=" $N:w" ;;
 	14)	# allow/deny or idle timeout of a listener
@@ -262,18 +262,18 @@ LOAD_S=$(( LIMIT_S + 60 ))
 RATE=20000
 LONG_N=$(( (LOAD_S + 60) * RATE ))
 bg_client load0 -T $(( (LOAD_S + 30) * 1000 )) --loop $LOAD_S -c 2 \
-    --interval 5 -n 2000 --expect-echo 127.0.0.1:${PORT[0]}
+    --interval 5 -n 2000 --expect-echo 127.0.0.1:"${PORT[0]}"
 bg_client load1 -T $(( (LOAD_S + 30) * 1000 )) --loop $LOAD_S -c 2 \
-    --interval 5 -n 2000 --expect-echo 127.0.0.1:${PORT[1]}
+    --interval 5 -n 2000 --expect-echo 127.0.0.1:"${PORT[1]}"
 LONGS=()
 open_longs() {	# open_longs WAVE: 3 long connections on each listener
 	local i c
 	for i in $(seq 0 $((NP - 1))); do
 		[ -n "${PLN[$i]}" ] || continue
 		c=long$1p$i
-		bg_client $c -T $(( (LOAD_S + 90) * 1000 )) -c 3 \
+		bg_client "$c" -T $(( (LOAD_S + 90) * 1000 )) -c 3 \
 		    -s $(( $1 * 100 + i * 10 )) -n $LONG_N --rate $RATE \
-		    --expect-echo 127.0.0.1:${PORT[$i]}
+		    --expect-echo 127.0.0.1:"${PORT[$i]}"
 		LONGS+=("$c")
 	done
 }
@@ -334,7 +334,7 @@ do
 		if [ -n "${PLN[$i]}" ]; then
 			probes=$((probes + 1))
 			out=$("$TCLIENT" -T 15000 -n 500 -s $n --expect-echo \
-			    127.0.0.1:${PORT[$i]})
+			    127.0.0.1:"${PORT[$i]}")
 			rc=$?
 			if [ $rc != 0 ]; then
 				probe_fail=$((probe_fail + 1))
@@ -344,7 +344,7 @@ do
 			wait_until 3 eval '! is_listening '"${PORT[$i]}" ||
 			    fail "reload $n: P$i left the file but still listens"
 			"$TCLIENT" -T 3000 --connect-timeout 1000 -n 0 \
-			    127.0.0.1:${PORT[$i]} > /dev/null 2>&1
+			    127.0.0.1:"${PORT[$i]}" > /dev/null 2>&1
 			rc=$?
 			[ $rc = 3 ] || fail "reload $n: P$i left the file: exit $rc ($(rc_name $rc)), expected refused"
 		fi
@@ -373,7 +373,7 @@ for c in load0 load1; do
 	assert_eq "$c: failed connections" 0 "$(kv "$line" failed)"
 done
 for c in "${LONGS[@]}"; do
-	wait_client $c > /dev/null
+	wait_client "$c" > /dev/null
 	rc=$?
 	nlong=$((nlong + 3)); conns=$((conns + 3))
 	bytes=$((bytes + $(awk '$1 == "conn" { s += $4 + $7 } END { print s + 0 }' "$T/$c.out")))

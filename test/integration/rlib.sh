@@ -16,7 +16,7 @@ use_conf() { cp "$T/$1.conf" "$CONF.tmp" && mv "$CONF.tmp" "$CONF"; }
 ctl() { "$LB4CTL" -s "$T/lb4.sock" "$@"; }
 reloads_ok() { grep -c '^<6>reloaded ' "$LB4_LOG"; }
 
-SAN_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|ThreadSanitizer|ERROR: UndefinedBehaviorSanitizer'
+# SAN_RE (the first line of a sanitizer report) is lib.sh's.
 
 # shellcheck disable=SC2120  # LOG is optional
 sanitizer_report() {
@@ -39,6 +39,7 @@ lb4_gone() {
 	rep=$(sanitizer_report)
 	if [ -n "$rep" ]; then
 		fail "lb4 died $1 with a sanitizer report:"
+		# shellcheck disable=SC2001 # a prefix on every line
 		sed 's/^/    | /' <<< "$rep" >&2
 	else
 		fail "lb4 died $1; last log lines:"

@@ -13,7 +13,7 @@ grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null ||
 P1=$(free_port); P2=$(free_port); P3=$(free_port); B=$(free_port)
 M=$(free_port)
 
-python3 "$PPEER" back --plain --listen 127.0.0.1:$B --pidfile "$T/back.pid" \
+python3 "$PPEER" back --plain --listen 127.0.0.1:"$B" --pidfile "$T/back.pid" \
     --log "$T/back.log" > "$T/back.out" 2>&1 &
 PIDS+=("$!")
 wait_until 5 test -s "$T/back.pid" || fatal "ppeer backend did not start"
@@ -47,8 +47,8 @@ served() { grep -c '^pp=none' "$T/back.log" 2>/dev/null || echo 0; }
 conf lb4 127.0.0.2/32
 start_lb4 lb4
 
-try "allowed v4 client" 0 127.0.0.1 127.0.0.1:$P1
-try "denied v4 client" 4 127.0.0.2 127.0.0.1:$P1
+try "allowed v4 client" 0 127.0.0.1 127.0.0.1:"$P1"
+try "denied v4 client" 4 127.0.0.2 127.0.0.1:"$P1"
 try "denied v6 client" 4 ::1 "[::1]:$P2"
 try "allowed v6 client" 0 ::1 "[::1]:$P3"
 sleep 0.3
@@ -56,7 +56,7 @@ assert_eq "only the two allowed clients reached the server" 2 "$(served)"
 
 # A flood of refusals: every one reset, none served, one line each listener.
 out=$(python3 "$PPEER" client --count 300 --timeout 10 --bind 127.0.0.2 \
-    --connect 127.0.0.1:$P1)
+    --connect 127.0.0.1:"$P1")
 assert_eq "300 connections from 127.0.0.2" "results reset=300" "$out"
 assert_eq "still only two served" 2 "$(served)"
 wait_until 3 grep -q 'listener v4: refused' "$LB4_LOG" ||
@@ -71,10 +71,10 @@ assert_no_grep "no refused client's address in the log" '127\.0\.0\.2' \
 wait_until 13 grep -qE 'listener v4: refused [0-9]+ connections by allow/deny in the last 1[01] s' \
     "$LB4_LOG" || fail "no 10 s summary for listener v4"
 total=0
-for n in $(grep -oE 'listener v4: refused [0-9]+' "$LB4_LOG" |
-    grep -oE '[0-9]+$'); do
+while read -r n; do
 	total=$((total + n))
-done
+done < <(grep -oE 'listener v4: refused [0-9]+' "$LB4_LOG" |
+    grep -oE '[0-9]+$')
 assert_eq "the summaries add up to 301 refusals" 301 "$total"
 
 # Counted per listener: in "show stats" and in the metrics.
@@ -97,8 +97,8 @@ fi
 conf lb4 127.0.0.1/32
 kill -HUP "$LB4_PID"
 wait_until 5 grep -q 'reloaded' "$LB4_LOG" || fail "no reload line"
-try "127.0.0.1 after the reload denies it" 4 127.0.0.1 127.0.0.1:$P1
-try "127.0.0.2 after the reload allows it" 0 127.0.0.2 127.0.0.1:$P1
+try "127.0.0.1 after the reload denies it" 4 127.0.0.1 127.0.0.1:"$P1"
+try "127.0.0.2 after the reload allows it" 0 127.0.0.2 127.0.0.1:"$P1"
 assert_grep "the server saw the connection lb4 made for 127.0.0.2" \
     'pp=none .* peer=127\.0\.0\.1' "$T/back.log"
 

@@ -64,14 +64,14 @@ nsl sysctl -qw net.ipv4.ip_local_port_range="40000 $((40000 + PORTS - 1))"
 # lb4 and its checks of the port live in the lb namespace.  SLOW: start-up
 # waits with slack, namespaces on a loaded machine are slow to answer.
 LB4_WRAP="ip netns exec $NSL"
-SLOW=3
+SLOW=$((SLOW * 3))
 is_listening() {
 	[ -n "$(nsl ss -Htln "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
 }
 
 # back NAME PORT: an echo server in the server namespace.
 back() {
-	nss "$TBACK" --pidfile "$T/$1.pid" --quiet -l $SV:$2 --echo \
+	nss "$TBACK" --pidfile "$T/$1.pid" --quiet -l $SV:"$2" --echo \
 	    > "$T/$1.log" 2>&1 &
 	PIDS+=("$!")
 	wait_until 5 test -s "$T/$1.pid" || fatal "backend $1 did not start"
@@ -85,7 +85,7 @@ metric() {
 
 # conf NAME SOURCES SERVER_PORTS...: the lb4 config.
 conf() {
-	local name=$1 src=$2 servers= p
+	local name=$1 src=$2 servers='' p
 	shift 2
 	for p in "$@"; do
 		servers+="{ address = \"$SV:$p\"; },"
@@ -192,7 +192,7 @@ long_part() {
 	threads=$(((rate * 2 + 49) / 50))
 	interval=$((1000 * threads / (rate * 2)))
 	load "$name" 70 $threads $interval
-	say "$name: offered $rate/s per server for 70 s through $PORTS ports: ok=$OK failed=$FAILED ($(awk -v n=$OK 'BEGIN { printf "%.1f", n / 140 }')/s per server got through)"
+	say "$name: offered $rate/s per server for 70 s through $PORTS ports: ok=$OK failed=$FAILED ($(awk -v n="$OK" 'BEGIN { printf "%.1f", n / 140 }')/s per server got through)"
 	if [ "$want" = pass ]; then
 		assert_eq "$name: failures at $rate/s per server" 0 "$FAILED"
 	else

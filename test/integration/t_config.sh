@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); B=$(free_port)
-start_back busy -l 127.0.0.1:$P --echo	# holds the listener's port
+start_back busy -l 127.0.0.1:"$P" --echo	# holds the listener's port
 write_conf good <<CONF
 global = { workers = 2; };
 listeners = ( { name = "w"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -15,6 +15,7 @@ pools = ( { name = "p"; servers = ( { address = "127.0.0.1:$B"; } ); } );
 CONF
 
 # -t never binds, so a busy port does not matter
+# shellcheck disable=SC2086 # LB4_WRAP is a word list on purpose
 timeout 20 $LB4_WRAP "$LB4" -t -c "$T/good.conf" > "$T/good.out" 2>&1
 assert_eq "lb4 -t -c good.conf exit status" 0 $?
 cat "$T/good.out"
@@ -39,6 +40,7 @@ pools = (
     ); }
 );
 CONF
+# shellcheck disable=SC2086 # LB4_WRAP is a word list on purpose
 timeout 20 $LB4_WRAP "$LB4" -t -c "$T/bad.conf" > "$T/bad.out" 2>&1
 assert_eq "lb4 -t -c bad.conf exit status" 1 $?
 cat "$T/bad.out"
@@ -57,11 +59,13 @@ assert_no_grep "no line blamed that holds no problem" \
     'bad\.conf:(1|2|5|6|7|8|10|11|12|13|16|17|18):' "$T/bad.out"
 
 printf 'global = {\n  workers = = 2;\n};\n' > "$T/syntax.conf"
+# shellcheck disable=SC2086 # LB4_WRAP is a word list on purpose
 timeout 20 $LB4_WRAP "$LB4" -t -c "$T/syntax.conf" > "$T/syntax.out" 2>&1
 assert_eq "lb4 -t -c syntax.conf exit status" 1 $?
 cat "$T/syntax.out"
 assert_grep "syntax error reported at line 2" 'syntax\.conf:2: ' "$T/syntax.out"
 
+# shellcheck disable=SC2086 # LB4_WRAP is a word list on purpose
 timeout 20 $LB4_WRAP "$LB4" -t -c "$T/missing.conf" > "$T/missing.out" 2>&1
 assert_eq "lb4 -t -c missing.conf exit status" 1 $?
 cat "$T/missing.out"
@@ -69,6 +73,7 @@ assert_grep "the missing file is named" 'missing\.conf' "$T/missing.out"
 
 # The real thing, on a port another process holds: exit 2, one clear line.
 t0=$(now_ms)
+# shellcheck disable=SC2086 # LB4_WRAP is a word list on purpose
 timeout 20 $LB4_WRAP "$LB4" -c "$T/good.conf" > "$T/bind.out" 2>&1
 rc=$?
 cat "$T/bind.out"

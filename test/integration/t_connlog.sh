@@ -17,10 +17,10 @@ PE=$(free_port); PI=$(free_port); PR=$(free_port); PT=$(free_port)
 PD=$(free_port); PN=$(free_port); PX=$(free_port); M=$(free_port)
 E=$(free_port); ID=$(free_port); RST=$(free_port); NONE=$(free_port)
 DEAD=$(free_port); DEAD2=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo
-start_back id -l 127.0.0.1:$ID --id srv
-start_back rst -l 127.0.0.1:$RST --rst 100
-start_back none -l 127.0.0.1:$NONE --echo
+start_back echo -l 127.0.0.1:"$E" --echo
+start_back id -l 127.0.0.1:"$ID" --id srv
+start_back rst -l 127.0.0.1:"$RST" --rst 100
+start_back none -l 127.0.0.1:"$NONE" --echo
 
 # conf NAME FORMAT: every listener logs (global.log_connections) except
 # "echo", which turns it on for itself, so both switches are used.
@@ -96,46 +96,46 @@ n=0
 
 # client_fin: the client sends 1000 bytes, FIN; the echo answers, FIN.
 for i in 1 2; do
-	"$TCLIENT" -T 5000 -n 1000 -s $i --expect-echo 127.0.0.1:$PE > /dev/null
+	"$TCLIENT" -T 5000 -n 1000 -s $i --expect-echo 127.0.0.1:"$PE" > /dev/null
 	assert_rc "client_fin #$i: echoed" 0 $?
 done
 n=$((n + 2)); wait_lines $n
 
 # server_fin: the server writes its id and closes first.
-out=$("$TCLIENT" -T 5000 --seq 1 127.0.0.1:$PI)
+out=$("$TCLIENT" -T 5000 --seq 1 127.0.0.1:"$PI")
 assert_rc "server_fin: the server's id came back" 0 $?
 echo "$out"
 n=$((n + 1)); wait_lines $n
 
 # client_reset: the client resets after its echo came back.
-"$TCLIENT" -T 5000 -n 1000 --rst-after-echo 127.0.0.1:$PE > /dev/null
+"$TCLIENT" -T 5000 -n 1000 --rst-after-echo 127.0.0.1:"$PE" > /dev/null
 assert_rc "client_reset: echoed, then reset" 0 $?
 n=$((n + 1)); wait_lines $n
 
 # server_reset: the server resets after 100 bytes.
-"$TCLIENT" -T 5000 -n 100 --no-shut 127.0.0.1:$PR > /dev/null
+"$TCLIENT" -T 5000 -n 100 --no-shut 127.0.0.1:"$PR" > /dev/null
 assert_rc "server_reset reaches the client" 4 $?
 n=$((n + 1)); wait_lines $n
 
 # idle_timeout: nothing moves for 300 ms.
-out=$("$TCLIENT" -T 5000 --hold 3000 127.0.0.1:$PT)
+out=$("$TCLIENT" -T 5000 --hold 3000 127.0.0.1:"$PT")
 assert_rc "idle_timeout: lb4 closed the idle connection" 0 $?
 n=$((n + 1)); wait_lines $n
 
 # connect_failed: two servers, nothing listens, retries = 1: 2 attempts.
-"$TCLIENT" -T 5000 -n 10 127.0.0.1:$PD > /dev/null
+"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$PD" > /dev/null
 n=$((n + 1)); wait_lines $n
 
 # no_server: the pool's only server is disabled.
-ctl disable server none 127.0.0.1:$NONE > /dev/null ||
+ctl disable server none 127.0.0.1:"$NONE" > /dev/null ||
     fail "lb4ctl disable server"
-"$TCLIENT" -T 5000 -n 10 127.0.0.1:$PN > /dev/null
-ctl enable server none 127.0.0.1:$NONE > /dev/null ||
+"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$PN" > /dev/null
+ctl enable server none 127.0.0.1:"$NONE" > /dev/null ||
     fail "lb4ctl enable server"
 n=$((n + 1)); wait_lines $n
 
 # denied: deny = 127.0.0.0/8.
-"$TCLIENT" -T 5000 -n 10 127.0.0.1:$PX > /dev/null
+"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$PX" > /dev/null
 assert_rc "denied: the client is reset" 4 $?
 n=$((n + 1)); wait_lines $n
 
@@ -152,14 +152,14 @@ lim=$(second_free_fd)
 say "lb4 RLIMIT_NOFILE $soft:$hard; soft limit $lim for one connection"
 prlimit --pid "$LB4_PID" --nofile="$lim:$hard" ||
     fail "prlimit --nofile=$lim"
-"$TCLIENT" -T 5000 -n 10 --expect-echo 127.0.0.1:$PE > /dev/null
+"$TCLIENT" -T 5000 -n 10 --expect-echo 127.0.0.1:"$PE" > /dev/null
 assert_rc "a connection whose server socket came from the fd reserve" 0 $?
 prlimit --pid "$LB4_PID" --nofile="$soft:$hard" ||
     fatal "prlimit: cannot give lb4 its limit back"
 n=$((n + 1)); wait_lines $n
 assert_grep "the reserve answered" "the reserve answered an accepted client" \
     "$LB4_LOG"
-"$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:$PE > /dev/null
+"$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:"$PE" > /dev/null
 assert_rc "a connection after the descriptor limit is given back" 0 $?
 n=$((n + 1)); wait_lines $n
 
@@ -184,7 +184,7 @@ assert_eq "nothing dropped" 0 "$(awk '$1 == "lb4_log_dropped_total" {
     print $2 }' "$T/m.txt")"
 
 # shutdown: a connection still open at shutdown_timeout_ms is cut.
-bg_client hold -T 10000 --hold 8000 127.0.0.1:$PE
+bg_client hold -T 10000 --hold 8000 127.0.0.1:"$PE"
 wait_until 5 eval '[ "$(ctl show stats | grep -c "^listener echo .* active=1 ")" = 1 ]' ||
     fail "the held connection did not start"
 stop_lb4 0 10
@@ -220,12 +220,12 @@ cp "$T/lines.txt" "$T/text-lines.txt"
 
 conf json json
 start_lb4 json json
-"$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:$PE > /dev/null
+"$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:"$PE" > /dev/null
 assert_rc "json: client_fin" 0 $?
-"$TCLIENT" -T 5000 --seq 1 127.0.0.1:$PI > /dev/null
+"$TCLIENT" -T 5000 --seq 1 127.0.0.1:"$PI" > /dev/null
 assert_rc "json: server_fin" 0 $?
-"$TCLIENT" -T 5000 -n 10 127.0.0.1:$PD > /dev/null
-"$TCLIENT" -T 5000 -n 10 127.0.0.1:$PX > /dev/null
+"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$PD" > /dev/null
+"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$PX" > /dev/null
 wait_until 5 eval '[ "$(grep -c "^<6>{" "$LB4_LOG")" -ge 4 ]' ||
     fail "json: expected 4 lines"
 python3 - "$LB4_LOG" "$E" "$ID" > "$T/json.out" 2>&1 <<'PY'
@@ -265,8 +265,8 @@ stop_lb4
 # its buffer fills and lines are dropped.  Health checks, the control
 # socket and the workers must not notice.
 S1=$(free_port); S2=$(free_port)
-start_back s1 -l 127.0.0.1:$S1 --echo --quiet
-start_back s2 -l 127.0.0.1:$S2 --echo --quiet
+start_back s1 -l 127.0.0.1:"$S1" --echo --quiet
+start_back s2 -l 127.0.0.1:"$S2" --echo --quiet
 write_conf stall <<CONF
 global = { workers = 2; metrics = "127.0.0.1:$M"; log_connections = true; };
 listeners = (
@@ -286,14 +286,14 @@ LB4_PID=$!
 PIDS+=("$LB4_PID")
 exec 4< "$T/fifo"		# the reader that never reads
 exec 3>&-
-wait_until 10 is_listening $PE || fatal "stall: lb4 did not start"
+wait_until 10 is_listening "$PE" || fatal "stall: lb4 did not start"
 wait_until 10 eval '[ "$(ctl show servers | grep -c " up ")" = 2 ]' ||
     fail "stall: both servers up"
 
 # Fill it: denied connections are the cheapest lines to make.
 dropped=0
 for round in $(seq 1 20); do
-	"$TCLIENT" -T 20000 --loop 2 -c 4 -n 1 127.0.0.1:$PX > /dev/null 2>&1
+	"$TCLIENT" -T 20000 --loop 2 -c 4 -n 1 127.0.0.1:"$PX" > /dev/null 2>&1
 	scrape
 	dropped=$(awk '$1 == "lb4_log_dropped_total" { print $2 }' "$T/m.txt")
 	say "round $round: lb4_log_dropped_total $dropped"
@@ -305,7 +305,7 @@ grep -q pipe_write "/proc/$LB4_PID/task/"*/wchan 2>/dev/null &&
     say "a thread of lb4 waits in pipe_write"
 
 # Connections keep flowing: a bounded load, every connection echoed.
-out=$("$TCLIENT" -T 20000 --loop 3 -c 4 -n 2000 --expect-echo 127.0.0.1:$PE)
+out=$("$TCLIENT" -T 20000 --loop 3 -c 4 -n 2000 --expect-echo 127.0.0.1:"$PE")
 rc=$?
 echo "$out"
 assert_rc "stall: a 3 s echo load while the log is stalled" 0 $rc
@@ -317,7 +317,8 @@ ok=$(kv "$out" ok)
 t0=$(now_ms)
 ctl show stats > "$T/stats.out"
 assert_rc "stall: lb4ctl show stats" 0 $?
-assert_range "stall: lb4ctl show stats answered within (ms)" 0 5000 \
+assert_range "stall: lb4ctl show stats answered within (ms)" 0 \
+    $((5000 * SLOW)) \
     $(( $(now_ms) - t0 ))
 stop_pid "${BACK_PID[s2]}"
 if wait_until 10 eval 'ctl show servers | grep -q "$S2 down"'; then

@@ -8,11 +8,11 @@
 
 P=$(free_port); Q=$(free_port)
 A=$(free_port); B=$(free_port); C=$(free_port); X=$(free_port); Y=$(free_port)
-start_back a -l 127.0.0.1:$A --id a --quiet
-start_back b -l 127.0.0.1:$B --id b --quiet
-start_back c -l 127.0.0.1:$C --id c --quiet
-start_back x -l 127.0.0.1:$X --echo --quiet
-start_back y -l 127.0.0.1:$Y --echo --quiet
+start_back a -l 127.0.0.1:"$A" --id a --quiet
+start_back b -l 127.0.0.1:"$B" --id b --quiet
+start_back c -l 127.0.0.1:"$C" --id c --quiet
+start_back x -l 127.0.0.1:"$X" --echo --quiet
+start_back y -l 127.0.0.1:"$Y" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = (
@@ -78,51 +78,51 @@ assert_eq "-s SOCKET: health exit" 0 $RC
 # health: 0 while every listener can be served, 1 otherwise.
 ctl health
 assert_eq "health with every server up: exit" 0 $RC
-for s in $A $B $C; do ctl disable server p 127.0.0.1:$s; done
+for s in $A $B $C; do ctl disable server p 127.0.0.1:"$s"; done
 assert_eq "disable: exit" 0 $RC
 ctl health
 assert_eq "health with pool p all disabled: exit" 1 $RC
 assert_grep "health names the listener" "unhealthy: listener ids" "$T/ctl.err"
 ctl show servers
 assert_grep "show servers: disabled" "^p 127\.0\.0\.1:$B disabled " "$T/ctl.out"
-out=$("$TCLIENT" -T 3000 --seq 3 127.0.0.1:$P)
+out=$("$TCLIENT" -T 3000 --seq 3 127.0.0.1:"$P")
 assert_grep "no server: clients are closed" "errors 3" <(echo "$out")
-for s in $A $B $C; do ctl enable server p 127.0.0.1:$s; done
+for s in $A $B $C; do ctl enable server p 127.0.0.1:"$s"; done
 ctl health
 assert_eq "health after enable: exit" 0 $RC
 
 # set weight: takes effect for the next pick, SWRR from fresh scores.
-ctl set weight p 127.0.0.1:$A 5
+ctl set weight p 127.0.0.1:"$A" 5
 assert_eq "set weight: exit" 0 $RC
-out=$("$TCLIENT" -T 10000 --seq 14 --show 14 127.0.0.1:$P)
+out=$("$TCLIENT" -T 10000 --seq 14 --show 14 127.0.0.1:"$P")
 assert_eq "spread after set weight 5,1,1" \
     "first a a b a c a a a a b a c a a" "$(grep '^first' <<< "$out")"
-ctl set weight p 127.0.0.1:$C 3
-out=$("$TCLIENT" -T 10000 --seq 9 --show 9 127.0.0.1:$P)
+ctl set weight p 127.0.0.1:"$C" 3
+out=$("$TCLIENT" -T 10000 --seq 9 --show 9 127.0.0.1:"$P")
 assert_eq "spread after set weight 5,1,3" "first a c a b a c a c a" \
     "$(grep '^first' <<< "$out")"
 
 # drain: a long connection on x keeps flowing; new ones all go to y.
 N=$((3 * 1024 * 1024))
-bg_client long -T 30000 -n $N -s 7 --rate $((N / 3)) --expect-echo 127.0.0.1:$Q
+bg_client long -T 30000 -n $N -s 7 --rate $((N / 3)) --expect-echo 127.0.0.1:"$Q"
 wait_until 5 eval '[ "$(total q 127.0.0.1:'"$X"')" = 1 ]' ||
     fail "the long connection did not reach x"
-ctl drain server q 127.0.0.1:$X
+ctl drain server q 127.0.0.1:"$X"
 assert_eq "drain: exit" 0 $RC
 ctl show servers
 assert_grep "show servers: draining with its connection" \
     "^q 127\.0\.0\.1:$X draining weight=1 active=1 total=1$" "$T/ctl.out"
-y0=$(total q 127.0.0.1:$Y)
+y0=$(total q 127.0.0.1:"$Y")
 for i in $(seq 1 10); do
-	"$TCLIENT" -T 5000 -n 1000 -s $i --expect-echo 127.0.0.1:$Q > /dev/null ||
+	"$TCLIENT" -T 5000 -n 1000 -s "$i" --expect-echo 127.0.0.1:"$Q" > /dev/null ||
 	    fail "new connection $i while x drains"
 done
 assert_eq "new connections while x drains went to y" $((y0 + 10)) \
-    "$(total q 127.0.0.1:$Y)"
-assert_eq "none went to x" 1 "$(total q 127.0.0.1:$X)"
+    "$(total q 127.0.0.1:"$Y")"
+assert_eq "none went to x" 1 "$(total q 127.0.0.1:"$X")"
 wait_client long
 assert_rc "the drained server's connection ran to the end, byte-exact" 0 $?
-ctl enable server q 127.0.0.1:$X
+ctl enable server q 127.0.0.1:"$X"
 ctl show servers
 assert_grep "enable ends a drain" "^q 127\.0\.0\.1:$X up " "$T/ctl.out"
 

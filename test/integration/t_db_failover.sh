@@ -11,8 +11,8 @@
 . "$HERE/hlib.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root to run PostgreSQL as user postgres"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] ||
+PGBIN=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+{ [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ]; } ||
     skip "PostgreSQL is not installed (Debian package postgresql)"
 id postgres > /dev/null 2>&1 || skip "no user postgres"
 command -v runuser > /dev/null || skip "runuser (util-linux) is missing"
@@ -107,12 +107,12 @@ expect_log "db-write: the replica (not there yet) is down, psql says why" 10 \
     "server db-write/127\.0\.0\.1:$P2 is down: exit status 2: psql: error: "
 expect_log "db-read: the backup (primary) is up" 10 "server db-read/127\.0\.0\.1:$P1 is up$"
 assert_eq "db-read without its replica reads from the backup (primary)" f \
-    "$(sql $LR 'SELECT pg_is_in_recovery()')"
-out=$(sql $LW "CREATE TABLE t (v text); INSERT INTO t VALUES ('one')")
+    "$(sql "$LR" 'SELECT pg_is_in_recovery()')"
+out=$(sql "$LW" "CREATE TABLE t (v text); INSERT INTO t VALUES ('one')")
 assert_eq "create and insert through db-write" "" "$out"
 
 say "pg_basebackup -R and start the replica on $P2"
-pg pg_basebackup -h 127.0.0.1 -p $P1 -U postgres -D "$T/pg2" -R -X stream \
+pg pg_basebackup -h 127.0.0.1 -p "$P1" -U postgres -D "$T/pg2" -R -X stream \
     --no-sync > "$T/pglog/basebackup.log" 2>&1 ||
     fatal "pg_basebackup failed: $(tail -n 5 "$T/pglog/basebackup.log")"
 echo "port = $P2" >> "$T/pg2/postgresql.conf"
@@ -120,15 +120,15 @@ pg pg_ctl -D "$T/pg2" -l "$T/pglog/pg2.log" -w -t 30 start > /dev/null ||
     fatal "replica did not start: $(tail -n 5 "$T/pglog/pg2.log")"
 expect_log "db-read: the replica is up" 10 "server db-read/127\.0\.0\.1:$P2 is up$"
 assert_eq "db-read now reads from the replica" t \
-    "$(sql $LR 'SELECT pg_is_in_recovery()')"
+    "$(sql "$LR" 'SELECT pg_is_in_recovery()')"
 assert_eq "db-write still writes to the primary" f \
-    "$(sql $LW 'SELECT pg_is_in_recovery()')"
-out=$(sql $LW "INSERT INTO t VALUES ('two')")
+    "$(sql "$LW" 'SELECT pg_is_in_recovery()')"
+out=$(sql "$LW" "INSERT INTO t VALUES ('two')")
 assert_eq "insert through db-write" "" "$out"
 wait_until 10 eval '[ "$(sql $LR "SELECT count(*) FROM t")" = 2 ]' ||
     fail "the rows did not reach the replica"
 assert_eq "the rows read back through db-read (replica)" "one two" \
-    "$(sql $LR 'SELECT v FROM t ORDER BY v' | tr '\n' ' ' | sed 's/ $//')"
+    "$(sql "$LR" 'SELECT v FROM t ORDER BY v' | tr '\n' ' ' | sed 's/ $//')"
 assert_no_grep "db-write never marked the replica up" \
     "server db-write/127\.0\.0\.1:$P2 is up" "$LB4_LOG"
 
@@ -142,7 +142,7 @@ limit=$(( t_promoted + FALL * INTERVAL + 3000 ))
 tries=0
 while :; do
 	tries=$((tries + 1))
-	out=$(sql $LW "INSERT INTO t VALUES ('three')") && [ -z "$out" ] && break
+	out=$(sql "$LW" "INSERT INTO t VALUES ('three')") && [ -z "$out" ] && break
 	[ $(( $(now_ms) - t0 )) -gt $((limit + 10000)) ] && break
 	sleep 0.1
 done
@@ -157,9 +157,9 @@ expect_log "db-write: the old primary is down" 5 \
 say "$(grep -E "server db-write/127\.0\.0\.1:$P1 is down" "$LB4_LOG")"
 expect_log "db-write: the promoted replica is up" 5 \
     "server db-write/127\.0\.0\.1:$P2 is up$"
-assert_eq "db-write now reaches a primary" f "$(sql $LW 'SELECT pg_is_in_recovery()')"
+assert_eq "db-write now reaches a primary" f "$(sql "$LW" 'SELECT pg_is_in_recovery()')"
 assert_eq "reads through db-read see every row" "one three two" \
-    "$(sql $LR 'SELECT v FROM t ORDER BY v' | tr '\n' ' ' | sed 's/ $//')"
+    "$(sql "$LR" 'SELECT v FROM t ORDER BY v' | tr '\n' ' ' | sed 's/ $//')"
 stop_lb4
 pg_stop_all
 finish

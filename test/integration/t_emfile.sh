@@ -9,7 +9,7 @@
 
 command -v prlimit > /dev/null || skip "needs prlimit"
 P=$(free_port); E=$(free_port); M=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo --quiet
+start_back echo -l 127.0.0.1:"$E" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 1; metrics = "127.0.0.1:$M"; };
 defaults = { idle_timeout_ms = 20000; };
@@ -29,13 +29,13 @@ metric() {
 }
 wait_until 10 eval '[ "$(metric "lb4_server_up{pool=\"p\",server=\"127.0.0.1:$E\"}")" = 1 ]' ||
     fatal "server not up"
-base=$(ls /proc/$LB4_PID/fd | wc -l)
+base=$(find "/proc/$LB4_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
 say "lb4 holds $base fds of $NOFILE before any client"
 
 # 40 clients at once, each sending 3000 bytes over 2 s: about twice what
 # the descriptors left allow.
 "$TCLIENT" -c 40 -n 3000 --rate 1500 --expect-echo -T 60000 \
-    127.0.0.1:$P > "$T/many.out" 2>&1
+    127.0.0.1:"$P" > "$T/many.out" 2>&1
 rc=$?
 grep -v '^conn .* end eof' "$T/many.out" | head -20
 assert_rc "40 clients through $((NOFILE - base)) spare fds" 0 $rc
@@ -47,7 +47,7 @@ assert_no_grep "no server marked down" " is down" "$LB4_LOG"
 assert_eq "no connect error blamed on the server" 0 \
     "$(metric "lb4_connect_errors_total{pool=\"p\",server=\"127.0.0.1:$E\"}")"
 # Recovered: a later client is served at once.
-"$TCLIENT" -n 1000 --expect-echo -T 5000 127.0.0.1:$P > "$T/after.out" 2>&1
+"$TCLIENT" -n 1000 --expect-echo -T 5000 127.0.0.1:"$P" > "$T/after.out" 2>&1
 assert_rc "a client after the storm" 0 $?
 stop_lb4
 finish

@@ -9,7 +9,7 @@
 
 command -v prlimit > /dev/null || skip "needs prlimit"
 P=$(free_port); E=$(free_port); M=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo --quiet
+start_back echo -l 127.0.0.1:"$E" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 1; metrics = "127.0.0.1:$M"; };
 listeners = ( { name = "f"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -24,7 +24,7 @@ WRAP0=$LB4_WRAP
 # opens and closes one of them).
 start_lb4 lb4
 metric lb4_up > /dev/null
-base=$(ls /proc/$LB4_PID/fd | wc -l)
+base=$(find "/proc/$LB4_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
 stop_lb4
 K=6
 seen=0
@@ -37,8 +37,8 @@ for off in -1 0 1; do
 	LB4_WRAP="prlimit --nofile=$NOFILE:$NOFILE $WRAP0"
 	start_lb4 "lb4" "lb4.$((off + 1))"
 	for i in $(seq 1 $((K + 1))); do
-		"$TCLIENT" -T 20000 --hold 2000 127.0.0.1:$P > "$T/h$i.out" 2>&1 &
-		PIDS+=("$!"); H[$i]=$!
+		"$TCLIENT" -T 20000 --hold 2000 127.0.0.1:"$P" > "$T/h$i.out" 2>&1 &
+		PIDS+=("$!"); H[i]=$!
 		sleep 0.2
 	done
 	for i in $(seq 1 $((K + 1))); do wait "${H[$i]}"; done

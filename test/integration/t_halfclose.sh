@@ -10,8 +10,8 @@
 . "$(dirname "$0")/lib.sh"
 
 P1=$(free_port); P2=$(free_port); B1=$(free_port); B2=$(free_port)
-start_back sink -l 127.0.0.1:$B1 --sink-hash
-start_back src -l 127.0.0.1:$B2 --source 3000000 42
+start_back sink -l 127.0.0.1:"$B1" --sink-hash
+start_back src -l 127.0.0.1:"$B2" --source 3000000 42
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = (
@@ -27,7 +27,7 @@ start_lb4 lb4
 
 # 1. client half-closes; answer comes after the server's EOF.
 for n in 1 65536 5000000; do
-	out=$("$TCLIENT" -T 20000 -n $n -s 7 --expect-reply-hash 127.0.0.1:$P1)
+	out=$("$TCLIENT" -T 20000 -n $n -s 7 --expect-reply-hash 127.0.0.1:"$P1")
 	rc=$?
 	echo "$out"
 	assert_rc "client FIN, $n bytes: reply after server EOF" 0 $rc
@@ -38,7 +38,7 @@ done
 
 # 2. server half-closes first; client sends after seeing EOF.
 out=$("$TCLIENT" -T 20000 -n 2000000 -s 9 --after-eof --expect-recv 3000000 \
-    127.0.0.1:$P2)
+    127.0.0.1:"$P2")
 rc=$?
 echo "$out"
 assert_rc "server FIN first, client sends after EOF" 0 $rc

@@ -21,7 +21,7 @@ pools = (
     servers = ( { address = "127.0.0.1:$A"; } ); }
 );
 CONF
-start_back a0 -l 127.0.0.1:$A --echo --quiet
+start_back a0 -l 127.0.0.1:"$A" --echo --quiet
 start_lb4 lb4
 all_d="" all_a=""
 for i in $(seq 1 "$SAMPLES"); do
@@ -35,7 +35,7 @@ for i in $(seq 1 "$SAMPLES"); do
 	d="" a=""
 	while [ -z "$d" ] || [ -z "$a" ]; do
 		now=$(now_ms)
-		[ $((now - t0)) -gt 15000 ] && break
+		[ $((now - t0)) -gt $((15000 * SLOW)) ] && break
 		[ -z "$a" ] && [ "$(count_log "server aggressive/.* is down")" -ge "$i" ] &&
 		    a=$((now - t0))
 		[ -z "$d" ] && [ "$(count_log "server default/.* is down")" -ge "$i" ] &&
@@ -43,10 +43,12 @@ for i in $(seq 1 "$SAMPLES"); do
 		sleep 0.01
 	done
 	say "sample $i: default detected in ${d:-?} ms, aggressive in ${a:-?} ms"
-	assert_range "sample $i: default profile (2000 x (3 - 1) .. 2000 x 3)" 3900 6500 "${d:-x}"
-	assert_range "sample $i: aggressive profile (200 x (2 - 1) .. 200 x 2)" 150 700 "${a:-x}"
+	assert_range "sample $i: default profile (2000 x (3 - 1) .. 2000 x 3)" 3900 \
+	    $((6500 * SLOW)) "${d:-x}"
+	assert_range "sample $i: aggressive profile (200 x (2 - 1) .. 200 x 2)" 150 \
+	    $((700 * SLOW)) "${a:-x}"
 	all_d+="${d:-?} " all_a+="${a:-?} "
-	[ "$i" -lt "$SAMPLES" ] && start_back a$i -l 127.0.0.1:$A --echo --quiet
+	[ "$i" -lt "$SAMPLES" ] && start_back a"$i" -l 127.0.0.1:"$A" --echo --quiet
 done
 say "DETECTION default (interval 2000, fall 3): ${all_d}ms"
 say "DETECTION aggressive (interval 200, timeout 200, fall 2): ${all_a}ms"

@@ -9,8 +9,8 @@
 
 P=$(free_port); A=$(free_port); B=$(free_port); S=$(free_port)
 MARK="sleep 3$RANDOM.5"
-start_back a -l 127.0.0.1:$A --id a
-start_back b -l 127.0.0.1:$B --id b
+start_back a -l 127.0.0.1:"$A" --id a
+start_back b -l 127.0.0.1:"$B" --id b
 cat > "$T/check.sh" <<SH
 #!/bin/sh
 env | grep -E '^LB4_(SERVER_|POOL=)' | sort > "$T/env.\$LB4_SERVER_PORT"
@@ -69,7 +69,7 @@ rm -f "$T/up.$A"
 expect_log "b is up after its flag appears" 3 "server app/127\.0\.0\.1:$B is up$"
 expect_log "a is down after its flag goes" 3 \
     "^<4>server app/127\.0\.0\.1:$A is down: exit status 3: no flag"
-out=$("$TCLIENT" -T 5000 --seq 5 127.0.0.1:$P)
+out=$("$TCLIENT" -T 5000 --seq 5 127.0.0.1:"$P")
 assert_eq "traffic to b only" "count b 5" "$(grep '^count' <<< "$out")"
 
 # Several hang checks have been killed by now.  Were their children (same
@@ -77,7 +77,7 @@ assert_eq "traffic to b only" "count b 5" "$(grep '^count' <<< "$out")"
 wait_count 3 3 "hang/.*check failed .*timeout after 250 ms" ||
     fail "fewer than 3 timed-out hang checks"
 max=0
-for i in $(seq 1 20); do
+for _ in $(seq 1 20); do
 	n=$(pgrep -f -c "^$MARK\$")
 	[ "${n:-0}" -gt "$max" ] && max=$n
 	sleep 0.05

@@ -8,7 +8,7 @@
 
 command -v prlimit > /dev/null || skip "needs prlimit"
 P=$(free_port); E=$(free_port); M=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo --quiet
+start_back echo -l 127.0.0.1:"$E" --echo --quiet
 printf '#!/bin/sh\nexit 0\n' > "$T/check.sh"
 chmod +x "$T/check.sh"
 write_conf lb4 <<CONF
@@ -27,7 +27,7 @@ WRAP0=$LB4_WRAP
 start_lb4 lb4
 wait_until 10 eval '[ "$(metric "lb4_server_up{pool=\"p\",server=\"127.0.0.1:$E\"}")" = 1 ]' ||
     fatal "server not up"
-base=$(ls /proc/$LB4_PID/fd | wc -l)
+base=$(find "/proc/$LB4_PID/fd" -mindepth 1 -maxdepth 1 | wc -l)
 stop_lb4
 K=6
 NOFILE=$((base + 2 * K))
@@ -37,8 +37,8 @@ start_lb4 lb4
 wait_until 10 eval '[ "$(metric "lb4_server_up{pool=\"p\",server=\"127.0.0.1:$E\"}")" = 1 ]' ||
     fatal "server not up"
 for i in $(seq 1 $((K + 2))); do
-	"$TCLIENT" -T 20000 --hold 3000 127.0.0.1:$P > "$T/h$i.out" 2>&1 &
-	PIDS+=("$!"); H[$i]=$!
+	"$TCLIENT" -T 20000 --hold 3000 127.0.0.1:"$P" > "$T/h$i.out" 2>&1 &
+	PIDS+=("$!"); H[i]=$!
 	sleep 0.1
 done
 for i in $(seq 1 $((K + 2))); do wait "${H[$i]}"; done

@@ -9,10 +9,10 @@
 
 P=$(free_port); A=$(free_port); B=$(free_port); C=$(free_port)
 DB=$(free_port); API=$(free_port)
-start_back a -l 127.0.0.1:$A --http --status 200 --body a
-start_back b -l 127.0.0.1:$B --http --status 503 --body b
-start_back c -l 127.0.0.1:$C --id not-http
-start_back api -l 127.0.0.1:$API --http --status 200 --body primary
+start_back a -l 127.0.0.1:"$A" --http --status 200 --body a
+start_back b -l 127.0.0.1:"$B" --http --status 503 --body b
+start_back c -l 127.0.0.1:"$C" --id not-http
+start_back api -l 127.0.0.1:"$API" --http --status 200 --body primary
 write_conf lb4 <<CONF
 global = { workers = 1; log_level = "debug"; };
 listeners = ( { name = "web"; bind = [ "127.0.0.1:$P" ]; pool = "web"; } );
@@ -48,15 +48,15 @@ assert_grep "the patroni check asks for /primary" \
 
 out=$(curl -sS -m 5 "http://127.0.0.1:$P/" "http://127.0.0.1:$P/" \
     "http://127.0.0.1:$P/" -H 'Connection: close')
-assert_eq "every request answered by a" "a a a" "$(echo $out)"
+assert_eq "every request answered by a" "a a a" "${out//$'\n'/ }"
 
 # a starts failing (503): down after fall = 2; then back after rise = 2.
 stop_pid "${BACK_PID[a]}"
-start_back a2 -l 127.0.0.1:$A --http --status 503 --body a
+start_back a2 -l 127.0.0.1:"$A" --http --status 503 --body a
 expect_log "a is down once it answers 503" 3 \
     "^<4>server web/127\.0\.0\.1:$A is down: http status 503$"
 stop_pid "${BACK_PID[a2]}"
-start_back a3 -l 127.0.0.1:$A --http --status 200 --body a
+start_back a3 -l 127.0.0.1:"$A" --http --status 200 --body a
 expect_count "a is up again (a second 'is up' line)" 3 2 \
     "server web/127\.0\.0\.1:$A is up$"
 assert_eq "a came up twice in all (start, recovery)" 2 \

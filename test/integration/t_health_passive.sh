@@ -8,8 +8,8 @@
 . "$HERE/hlib.sh"
 
 P=$(free_port); A=$(free_port); Q=$(free_port); U=$(free_port)
-start_back a -l 127.0.0.1:$A --id a
-start_back u -l 127.0.0.1:$U --id u
+start_back a -l 127.0.0.1:"$A" --id a
+start_back u -l 127.0.0.1:"$U" --id u
 write_conf lb4 <<CONF
 global = { workers = 2; log_level = "debug"; };
 defaults = { retries = 0; };
@@ -32,25 +32,25 @@ sleep 0.2
 stop_pid "${BACK_PID[a]}"
 stop_pid "${BACK_PID[u]}"
 t0=$(now_ms)
-for i in 1 2 3; do
-	"$TCLIENT" -T 3000 --seq 1 127.0.0.1:$P > /dev/null
-	"$TCLIENT" -T 3000 --seq 1 127.0.0.1:$Q > /dev/null
+for _ in 1 2 3; do
+	"$TCLIENT" -T 3000 --seq 1 127.0.0.1:"$P" > /dev/null
+	"$TCLIENT" -T 3000 --seq 1 127.0.0.1:"$Q" > /dev/null
 done
 expect_log "a is down from the workers' failed connects" 2 \
     "^<4>server web/127\.0\.0\.1:$A is down: 3 failed connects from workers$"
 dt=$(( $(now_ms) - t0 ))
 assert_range "down well before the active check (interval 4000 ms) could" \
-    0 1500 "$dt"
+    0 $((1500 * SLOW)) "$dt"
 assert_no_grep "no active check failed before it went down" \
     "web/127\.0\.0\.1:$A: check failed" "$LB4_LOG"
 assert_no_grep "a pool without checks is never taken down passively" \
     "server plain/.* is down" "$LB4_LOG"
 
 # The active check brings it back (rise = 1) once it listens again.
-start_back a2 -l 127.0.0.1:$A --id a
+start_back a2 -l 127.0.0.1:"$A" --id a
 expect_count "a is up again by its active check" 6 2 \
     "server web/127\.0\.0\.1:$A is up$"
-out=$("$TCLIENT" -T 3000 --seq 3 127.0.0.1:$P)
+out=$("$TCLIENT" -T 3000 --seq 3 127.0.0.1:"$P")
 assert_eq "traffic reaches a again" "count a 3" "$(grep '^count' <<< "$out")"
 stop_lb4
 finish

@@ -8,10 +8,10 @@
 
 P=$(free_port); A=$(free_port); B=$(free_port); C=$(free_port)
 E=$(free_port); D=$(free_port)
-start_back a -l 127.0.0.1:$A --server-first "hello +PONG redis"
-start_back b -l 127.0.0.1:$B --id nope
-start_back c -l 127.0.0.1:$C --silent
-start_back e -l 127.0.0.1:$E --echo
+start_back a -l 127.0.0.1:"$A" --server-first "hello +PONG redis"
+start_back b -l 127.0.0.1:"$B" --id nope
+start_back c -l 127.0.0.1:"$C" --silent
+start_back e -l 127.0.0.1:"$E" --echo
 write_conf lb4 <<CONF
 global = { workers = 1; log_level = "debug"; };
 listeners = ( { name = "kv"; bind = [ "127.0.0.1:$P" ]; pool = "kv"; } );
@@ -44,7 +44,7 @@ n=$(grep -c '^conn ' "$T/c.log")
 assert_range "c's check connections were closed" 2 100 "$n"
 for i in 1 2 3 4 5 6; do
 	"$TCLIENT" -T 3000 --greeting "hello +PONG redis" -n 1000 -s $i \
-	    127.0.0.1:$P > /dev/null
+	    127.0.0.1:"$P" > /dev/null
 	assert_rc "connection $i goes to a (greeting, then echo)" 0 $?
 done
 stop_lb4

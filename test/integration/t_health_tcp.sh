@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 . "$HERE/hlib.sh"
 
-P=$(free_port); A=$(free_port); B=$(free_port); Q=$(free_port)
-start_back a -l 127.0.0.1:$A --id a
+P=$(free_port); A=$(free_port); B=$(free_port)
+start_back a -l 127.0.0.1:"$A" --id a
 write_conf lb4 <<CONF
 global = { workers = 2; log_level = "debug"; };
 defaults = { retries = 2; };
@@ -39,18 +39,21 @@ assert_grep "show servers gives the reason b is down" \
 assert_grep "no reason on a server that is up" \
     "^web 127\.0\.0\.1:$A up weight=1 active=0 total=0\$" "$T/servers.out"
 
-out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:$P)
+out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:"$P")
 echo "$out"
 assert_eq "all 20 connections to a" "count a 20" "$(grep '^count' <<< "$out" | tr '\n' ' ' | sed 's/ $//')"
 
-# b starts listening: up after exactly rise=2 passes.
-start_back b -l 127.0.0.1:$B --id b
+# b starts listening: up after exactly rise=2 passes.  The lines read end
+# at the change (sed q): checks go on meanwhile, and a slow run would
+# otherwise see the next one as the last.
+start_back b -l 127.0.0.1:"$B" --id b
 expect_log "b is up" 3 "server web/127\.0\.0\.1:$B is up$"
 assert_eq "b passed twice before it came up" \
     "passed (1 in a row) passed (2 in a row) is up" \
-    "$(grep -E "web/127\.0\.0\.1:$B(:| is up)" "$LB4_LOG" | tail -n 3 |
+    "$(grep -E "web/127\.0\.0\.1:$B(:| is up)" "$LB4_LOG" |
+      sed '/ is up$/q' | tail -n 3 |
       sed -E 's/.*check (passed \([0-9]+ in a row\)).*/\1/; s/.* is up$/is up/' | tr '\n' ' ' | sed 's/ $//')"
-out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:$P)
+out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:"$P")
 echo "$out"
 assert_eq "connections spread over a and b" "count a 10 count b 10 errors 0" \
     "$(grep -E '^(count|errors)' <<< "$out" | sort | tr '\n' ' ' | sed 's/ $//')"
@@ -58,11 +61,12 @@ assert_eq "connections spread over a and b" "count a 10 count b 10 errors 0" \
 # a stops: down after fall=2 failures, then every connection goes to b.
 stop_pid "${BACK_PID[a]}"
 expect_log "a is down" 3 "^<4>server web/127\.0\.0\.1:$A is down: connection refused$"
-n=$(grep -E "web/127\.0\.0\.1:$A(:| is down)" "$LB4_LOG" | tail -n 3 |
+n=$(grep -E "web/127\.0\.0\.1:$A(:| is down)" "$LB4_LOG" |
+    sed '/ is down/q' | tail -n 3 |
     sed -E 's/.*check (failed \([0-9]+ in a row\)).*/\1/; s/.* is down.*/is down/' | tr '\n' ' ')
 assert_eq "a failed twice before it went down" \
     "failed (1 in a row) failed (2 in a row) is down " "$n"
-out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:$P)
+out=$("$TCLIENT" -T 10000 --seq 20 127.0.0.1:"$P")
 echo "$out"
 assert_eq "all 20 connections to b" "count b 20 errors 0" \
     "$(grep -E '^(count|errors)' <<< "$out" | tr '\n' ' ' | sed 's/ $//')"

@@ -12,8 +12,8 @@
 
 N=$((64 * 1024 * 1024 + 12345))
 P=$(free_port); B=$(free_port); E=$(free_port); PE=$(free_port)
-start_back src -l 127.0.0.1:$B --source $N 1000
-start_back echo -l 127.0.0.1:$E --echo --quiet
+start_back src -l 127.0.0.1:"$B" --source $N 1000
+start_back echo -l 127.0.0.1:"$E" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = (
@@ -29,7 +29,7 @@ start_lb4 lb4
 
 # 1. bulk, full duplex
 t0=$(now_ms)
-"$TCLIENT" -T 100000 -c 4 -n $N -s 2000 --expect-recv $N 127.0.0.1:$P \
+"$TCLIENT" -T 100000 -c 4 -n $N -s 2000 --expect-recv $N 127.0.0.1:"$P" \
     > "$T/bulk.out"
 rc=$?
 ms=$(( $(now_ms) - t0 ))
@@ -58,7 +58,7 @@ assert_eq "client 0's stream is gen(2000)" \
 # 2. many concurrent echo connections, three rounds
 for r in 1 2 3; do
 	"$TCLIENT" -T 20000 -c 32 -n $((1048576 + 1)) -s $((300 * r)) \
-	    --expect-echo 127.0.0.1:$PE > "$T/echo32.out"
+	    --expect-echo 127.0.0.1:"$PE" > "$T/echo32.out"
 	rc=$?
 	[ $rc = 0 ] || grep -v ' end eof ' "$T/echo32.out"
 	assert_rc "round $r: 32 concurrent echo connections of 1 MiB + 1" 0 $rc
@@ -70,7 +70,7 @@ done
 bad=0
 for i in $(seq 1 200); do
 	if ! "$TCLIENT" -T 10000 -n 100000 -s $((5000 + i)) --expect-echo \
-	    127.0.0.1:$PE > "$T/seq.out"; then
+	    127.0.0.1:"$PE" > "$T/seq.out"; then
 		bad=$((bad + 1))
 		cat "$T/seq.out"
 	fi

@@ -7,7 +7,7 @@ grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null ||
     skip "no ::1 on this host"
 
 P1=$(free_port); P2=$(free_port); A=$(free_port); B=$(free_port); E=$(free_port)
-start_back v4 -l 127.0.0.1:$A --id v4 --quiet
+start_back v4 -l 127.0.0.1:"$A" --id v4 --quiet
 start_back v6 -l "[::1]:$B" --id v6
 start_back echo -l "[::1]:$E" --echo
 write_conf lb4 <<CONF
@@ -39,7 +39,7 @@ rc=$?
 echo "$out"
 assert_rc "4 x 3000001 bytes echoed over IPv6 on both legs" 0 $rc
 # the listener is [::1] only: 127.0.0.1 on that port is not lb4's
-out=$("$TCLIENT" -T 2000 --connect-timeout 1000 127.0.0.1:$P2)
+out=$("$TCLIENT" -T 2000 --connect-timeout 1000 127.0.0.1:"$P2")
 assert_rc "127.0.0.1 on the [::1]-only port" 3 $?
 
 stop_lb4

@@ -7,7 +7,7 @@
 command -v promtool > /dev/null ||
     fatal "promtool not installed (apt-get install prometheus; test/deps.sh does)"
 P=$(free_port); M=$(free_port); E=$(free_port); DEAD=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; metrics = "127.0.0.1:$M"; };
 listeners = ( { name = "web"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -28,7 +28,7 @@ metric() {
 # server tried first on every other pick: each of those connects is
 # refused once and retried on the echo server.
 for i in $(seq 1 20); do
-	"$TCLIENT" -T 5000 -n 1000 -s $i --expect-echo 127.0.0.1:$P > /dev/null ||
+	"$TCLIENT" -T 5000 -n 1000 -s "$i" --expect-echo 127.0.0.1:"$P" > /dev/null ||
 	    fail "echo connection $i"
 done
 wait_until 5 eval '[ "$(LB4_SOCKET=$T/lb4.sock "$LB4CTL" show stats |

@@ -22,7 +22,7 @@ QUERIES=$ROOT/test/monitoring/queries.py
 
 P=$(free_port); X=$(free_port); M=$(free_port); E=$(free_port)
 DEAD=$(free_port); PD=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; metrics = "127.0.0.1:$M"; log_connections = true; };
 listeners = (
@@ -42,12 +42,12 @@ ctl() {
 
 # Traffic; and connects refused by a server with no health check.
 for i in $(seq 1 10); do
-	"$TCLIENT" -T 5000 -n 2000 -s "$i" --expect-echo 127.0.0.1:$P > /dev/null ||
+	"$TCLIENT" -T 5000 -n 2000 -s "$i" --expect-echo 127.0.0.1:"$P" > /dev/null ||
 	    fail "echo connection $i"
 done
-"$TCLIENT" -T 5000 -n 10 127.0.0.1:$X > /dev/null
+"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$X" > /dev/null
 for i in 1 2 3; do
-	"$TCLIENT" -T 5000 -n 10 127.0.0.1:$PD > /dev/null
+	"$TCLIENT" -T 5000 -n 10 127.0.0.1:"$PD" > /dev/null
 done
 wait_until 5 eval 'ctl show servers | grep -q "$DEAD down"' ||
     fail "the dead server is not marked down"
@@ -98,7 +98,7 @@ python3 "$QUERIES" names "$DASH" "$RULES" > "$T/names" ||
 say "$(wc -l < "$T/names") names queried: $(tr '\n' ' ' < "$T/names")"
 [ "$(wc -l < "$T/names")" -ge 15 ] || fail "too few names read from the queries"
 missing=
-for n in $(cat "$T/names"); do
+while read -r n <&3; do
 	v=$(value "$n")
 	case " $EXPECTED_MISSING " in
 	*" $n "*)
@@ -115,7 +115,7 @@ for n in $(cat "$T/names"); do
 	else
 		say "ok: $n has samples (sum $v)"
 	fi
-done
+done 3< "$T/names"
 [ -z "$missing" ] || say "missing:$missing"
 
 # What this test drove must also have moved.

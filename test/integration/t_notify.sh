@@ -14,7 +14,7 @@
 
 command -v python3 > /dev/null || skip "python3 is needed for the receiver"
 P=$(free_port); E=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 
 # The receiver: one line per datagram, "MONOTONIC_USEC MSG" with the
 # message's newlines as '|'.  Bounded: exits after 120 s or on SIGTERM.
@@ -67,23 +67,23 @@ export NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=400000
 t_start=$(mono_us)
 start_lb4 lb4
 unset NOTIFY_SOCKET WATCHDOG_USEC
-wait_until $((5 * SLOW)) eval '[ "$(nmsgs)" -ge 1 ]' || fail "no READY=1"
+wait_until 5 eval '[ "$(nmsgs)" -ge 1 ]' || fail "no READY=1"
 sleep 1.2
 
 declare -a T_SIG
 T_SIG[1]=$(sig_at HUP "$LB4_PID")
-wait_until $((5 * SLOW)) eval '[ "$(nmsgs)" -ge 3 ]' || fail "no reload messages"
+wait_until 5 eval '[ "$(nmsgs)" -ge 3 ]' || fail "no reload messages"
 sleep 0.3
 cp "$T/bad.conf" "$T/lb4.conf"
 T_SIG[2]=$(sig_at HUP "$LB4_PID")
-wait_until $((5 * SLOW)) eval '[ "$(nmsgs)" -ge 5 ]' ||
+wait_until 5 eval '[ "$(nmsgs)" -ge 5 ]' ||
     fail "no messages for the failed reload"
 sleep 0.3
 cp "$T/good.conf" "$T/lb4.conf"
 T_SIG[3]=$(mono_us)
 "$LB4CTL" -s "$T/lb4.sock" reload > /dev/null
 assert_rc "lb4ctl reload" 0 $?
-wait_until $((5 * SLOW)) eval '[ "$(nmsgs)" -ge 7 ]' ||
+wait_until 5 eval '[ "$(nmsgs)" -ge 7 ]' ||
     fail "no messages for lb4ctl reload"
 sleep 0.5
 stop_lb4

@@ -20,9 +20,9 @@ NOGROUP=$(getent group nogroup | cut -d: -f3)
 
 # low_port: a free port in 81..1023, reserved like free_port's.
 low_port() {
-	local p i
+	local p _
 	mkdir -p "$PORT_LOCKS"
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		p=$((81 + RANDOM % 943))
 		port_in_use "$p" && continue
 		if mkdir "$PORT_LOCKS/$p" 2>/dev/null; then
@@ -36,14 +36,14 @@ low_port() {
 P1=$(low_port) || skip "no free port below 1024"
 P2=$(low_port) || skip "no free port below 1024"
 E=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 # nobody reads the config on reload: let it through $T.
 chmod 711 "$T"
 
 # caps_of PID: one line per thread, "uid gid groups CapPrm CapEff".
 caps_of() {
 	local st
-	for st in /proc/$1/task/*/status; do
+	for st in /proc/"$1"/task/*/status; do
 		awk '/^Uid:/ { u = $2 "/" $3 "/" $4 "/" $5 }
 		     /^Gid:/ { g = $2 "/" $3 "/" $4 "/" $5 }
 		     /^Groups:/ { $1 = ""; gr = $0 }
@@ -54,7 +54,7 @@ caps_of() {
 
 run_case() {	# run_case NAME RUNDIR
 	local name=$1 run=$2 want rc
-	write_conf $name <<CONF
+	write_conf "$name" <<CONF
 global = { workers = 2; user = "nobody"; group = "nogroup";
   control_socket = "$run/lb4.sock"; health_file = "$run/health"; };
 listeners = ( { name = "low"; bind = [ "127.0.0.1:$P1" ]; pool = "p"; } );
@@ -65,10 +65,10 @@ CONF
 	chmod 644 "$T/$name.conf" "$T/$name-2.conf"
 	cp "$T/$name.conf" "$T/$name-live.conf"
 	chmod 644 "$T/$name-live.conf"
-	start_lb4 $name-live lb4-$name
+	start_lb4 "$name"-live lb4-"$name"
 	assert_grep "$name: lb4 says it dropped to nobody" \
 	    "^<6>running as nobody \\(uid $NOBODY, gid $NOGROUP\\)" "$LB4_LOG"
-	out=$("$TCLIENT" -T 5000 -n 10000 --expect-echo 127.0.0.1:$P1)
+	"$TCLIENT" -T 5000 -n 10000 --expect-echo 127.0.0.1:"$P1" > /dev/null
 	assert_rc "$name: serves on port $P1 (below 1024)" 0 $?
 	caps_of "$LB4_PID" > "$T/caps"
 	sed "s/^/$name: threads: /" "$T/caps"
@@ -87,9 +87,9 @@ CONF
 	sed "s/^/$name: lb4ctl reload: /" "$T/$name-reload.out"
 	assert_rc "$name: reload adding a listener on port $P2 (below 1024)" 0 $rc
 	wait_until 3 is_listening "$P2" || fail "$name: nothing listens on $P2"
-	out=$("$TCLIENT" -T 5000 -n 10000 --expect-echo 127.0.0.1:$P2)
+	"$TCLIENT" -T 5000 -n 10000 --expect-echo 127.0.0.1:"$P2" > /dev/null
 	assert_rc "$name: serves on the added port $P2" 0 $?
-	out=$("$TCLIENT" -T 5000 -n 10000 --expect-echo 127.0.0.1:$P1)
+	"$TCLIENT" -T 5000 -n 10000 --expect-echo 127.0.0.1:"$P1" > /dev/null
 	assert_rc "$name: still serves on port $P1" 0 $?
 	assert_eq "$name: still CapEff 0x400 after the reload" \
 	    "0000000000000400" \
@@ -116,7 +116,7 @@ $LB4_WRAP "$LB4" -c "$T/rootdir.conf" > "$T/lb4-rootdir.log" 2>&1 &
 LB4_PID=$!
 PIDS+=("$LB4_PID")
 LB4_LOG=$T/lb4-rootdir.log
-lb4_wait_exit $((10 * SLOW))
+lb4_wait_exit 10
 sed 's/^/rootdir: /' "$LB4_LOG"
 assert_eq "root-owned run directory: lb4 exit status" 2 "$LB4_STATUS"
 assert_grep "root-owned run directory: one clear line" \

@@ -22,7 +22,7 @@ start_ppeer() {	# NAME LISTEN
 	PIDS+=("$!")
 	wait_until 5 test -s "$T/$1.pid" || fatal "ppeer $1 did not start"
 }
-start_ppeer b4 127.0.0.1:$B4
+start_ppeer b4 127.0.0.1:"$B4"
 start_ppeer b6 "[::1]:$B6"
 
 NGINX=
@@ -97,13 +97,13 @@ through() {
 conf lb4 v1
 start_lb4 lb4
 
-through "v1 TCP4" 127.0.0.2 127.0.0.1:$P1 v1 TCP4 100000
+through "v1 TCP4" 127.0.0.2 127.0.0.1:"$P1" v1 TCP4 100000
 through "v1 TCP6" ::1 "[::1]:$P2" v1 TCP6 100000
-through "v2 TCP4 to an IPv6 server" 127.0.0.2 127.0.0.1:$P3 v2 TCP4 3000001
+through "v2 TCP4 to an IPv6 server" 127.0.0.2 127.0.0.1:"$P3" v2 TCP4 3000001
 through "v2 TCP6" ::1 "[::1]:$P4" v2 TCP6 3000001
-through "v1 TCP4, empty payload" 127.0.0.2 127.0.0.1:$P1 v1 TCP4 0
+through "v1 TCP4, empty payload" 127.0.0.2 127.0.0.1:"$P1" v1 TCP4 0
 # First pick is the dead server: the header goes out after the retry.
-through "v2 after a refused connect and a retry" 127.0.0.2 127.0.0.1:$P7 \
+through "v2 after a refused connect and a retry" 127.0.0.2 127.0.0.1:"$P7" \
     v2 TCP4 5000
 
 # Raw header bytes, as the server read them.
@@ -149,7 +149,7 @@ fi
 conf lb4 v2
 kill -HUP "$LB4_PID"
 wait_until 5 grep -q 'reloaded' "$LB4_LOG" || fail "no reload line"
-through "pool a after the reload to v2" 127.0.0.2 127.0.0.1:$P1 v2 TCP4 1000
+through "pool a after the reload to v2" 127.0.0.2 127.0.0.1:"$P1" v2 TCP4 1000
 
 stop_lb4
 finish

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); A=$(free_port)
-start_back a -l 127.0.0.1:$A --echo --quiet
+start_back a -l 127.0.0.1:"$A" --echo --quiet
 conf() {
 	write_conf lb4 <<CONF
 global = { workers = 2; control_socket = "$T/$1"; };

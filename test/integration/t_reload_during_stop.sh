@@ -16,7 +16,7 @@
 
 command -v python3 > /dev/null || skip "python3 is needed for the notify receiver"
 P=$(free_port); PN=$(free_port); E=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 
 cat > "$T/notify.py" <<'PY'
 import signal, socket, sys, time
@@ -57,7 +57,7 @@ start_lb4 lb4
 unset NOTIFY_SOCKET
 
 # ~6 s of pings, one every 200 ms, through the stop.
-bg_client hold -T 20000 --ping 30 --interval 200 127.0.0.1:$P
+bg_client hold -T 20000 --ping 30 --interval 200 127.0.0.1:"$P"
 sleep 0.5
 kill -TERM "$LB4_PID"
 wait_until 5 eval '! is_listening '"$P" ||
@@ -73,7 +73,7 @@ assert_grep "lb4ctl reload says lb4 is stopping" "[Ss]topping|shutting down" \
     "$T/reload.out"
 sleep 0.3
 is_listening "$PN" && fail "the new address :$PN listens during the stop"
-"$TCLIENT" -T 2000 --connect-timeout 1000 -n 0 127.0.0.1:$PN > /dev/null
+"$TCLIENT" -T 2000 --connect-timeout 1000 -n 0 127.0.0.1:"$PN" > /dev/null
 assert_rc "a connect to the new address during the stop" 3 $?
 kill -HUP "$LB4_PID"
 sleep 0.5

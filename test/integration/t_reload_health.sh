@@ -9,9 +9,9 @@
 
 L=$(free_port); LO=$(free_port); M=$(free_port)
 U=$(free_port); D=$(free_port); G=$(free_port)
-start_back u -l 127.0.0.1:$U --id u --quiet
-start_back d -l 127.0.0.1:$D --id d --quiet
-start_back g -l 127.0.0.1:$G --id g --quiet
+start_back u -l 127.0.0.1:"$U" --id u --quiet
+start_back d -l 127.0.0.1:"$D" --id d --quiet
+start_back g -l 127.0.0.1:"$G" --id g --quiet
 
 conf() {	# conf NAME WEIGHT_OF_G
 	write_conf "$1" <<CONF
@@ -50,7 +50,7 @@ checks() {	# checks PORT RESULT
 	    awk '{print $2}'
 }
 
-if ! wait_until $((5 * SLOW)) eval '[ "$(state_of $U)" = up ] &&
+if ! wait_until 5 eval '[ "$(state_of $U)" = up ] &&
     [ "$(state_of $D)" = up ]'; then
 	"${CTL[@]}" show servers | sed 's/^/    /'
 	stop_lb4
@@ -59,30 +59,30 @@ if ! wait_until $((5 * SLOW)) eval '[ "$(state_of $U)" = up ] &&
 fi
 say "both checked servers are up"
 stop_pid "${BACK_PID[d]}"
-wait_until $((5 * SLOW)) eval '[ "$(state_of $D)" = down ]' ||
+wait_until 5 eval '[ "$(state_of $D)" = down ]' ||
     fatal "server d did not go down after its backend stopped"
 say "d is down by its checks"
 sleep 0.7		# let the checks settle (two more intervals)
 n0=$(transitions)
-ok0=$(checks $U success)
-fail0=$(checks $D failure)
+ok0=$(checks "$U" success)
+fail0=$(checks "$D" failure)
 assert_range "transitions logged before the reload" 3 3 "$n0"
 
 cp "$T/two.conf" "$CONF"
 "${CTL[@]}" reload > /dev/null
 assert_rc "lb4ctl reload (pool o changes, hc does not)" 0 $?
-assert_eq "u right after the reload" up "$(state_of $U)"
-assert_eq "d right after the reload" down "$(state_of $D)"
-out=$("$TCLIENT" -T 10000 --seq 4 --show 4 127.0.0.1:$L)
+assert_eq "u right after the reload" up "$(state_of "$U")"
+assert_eq "d right after the reload" down "$(state_of "$D")"
+out=$("$TCLIENT" -T 10000 --seq 4 --show 4 127.0.0.1:"$L")
 assert_eq "picks right after the reload go to u only" "first u u u u" \
     "$(grep '^first' <<< "$out")"
 sleep 1.5		# five check intervals
-assert_eq "u after the reload" up "$(state_of $U)"
-assert_eq "d after the reload" down "$(state_of $D)"
+assert_eq "u after the reload" up "$(state_of "$U")"
+assert_eq "d after the reload" down "$(state_of "$D")"
 assert_eq "no new up/down transition logged for hc's servers" "$n0" \
     "$(transitions)"
-ok1=$(checks $U success)
-fail1=$(checks $D failure)
+ok1=$(checks "$U" success)
+fail1=$(checks "$D" failure)
 assert_range "u's successful checks went on counting" $((ok0 + 2)) \
     $((ok0 + 100)) "$ok1"
 assert_range "d's failed checks went on counting" $((fail0 + 2)) \

@@ -35,7 +35,7 @@ else
 fi
 RACE_S=${RACE_S:-10}
 P=$(free_port); PS=$(free_port); E=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
+start_back e -l 127.0.0.1:"$E" --echo --quiet
 
 conf() {	# conf NAME LISTENER_ON_P
 	write_conf "$1" <<CONF
@@ -80,7 +80,7 @@ for round in 1 2 3; do
 	    fatal "tfreeze did not stop the workers"
 	grep -q '^SKIP' "$T/freeze$round.out" && skip "$(cat "$T/freeze$round.out")"
 	say "freeze $round: $(cat "$T/freeze$round.out")"
-	bg_client ping$round -T 15000 --ping 30 --interval 100 127.0.0.1:$P
+	bg_client ping$round -T 15000 --ping 30 --interval 100 127.0.0.1:"$P"
 	sleep 0.3
 	use_conf C
 	kill -HUP "$LB4_PID"
@@ -105,11 +105,11 @@ check_lb4_log
 
 # ---------------------------------------------------------- 2. hammer
 bg_client hammer -T $(( (RACE_S + 30) * 1000 )) --loop $((RACE_S + 10)) \
-    -c 32 -n 100 --connect-timeout 2000 127.0.0.1:$P
+    -c 32 -n 100 --connect-timeout 2000 127.0.0.1:"$P"
 # Bulk echo (4 x 5 MB/s) through the stable listener keeps workers inside
 # long epoll batches, so that some are late to see each reload.
 bg_client bulk -T $(( (RACE_S + 30) * 1000 )) -c 4 -n 100000000000 --rate 5000000 \
-    --expect-echo 127.0.0.1:$PS
+    --expect-echo 127.0.0.1:"$PS"
 sleep 0.5
 t0=$(now_ms)
 cycle=(D C D C D C A B A C)

@@ -21,14 +21,14 @@
 
 PA=$(free_port); PB=$(free_port); PC=$(free_port)
 M=$(free_port); BUSY=$(free_port)
+S_a=$(free_port); S_b=$(free_port); S_c=$(free_port); S_e=$(free_port)
 for n in a b c e; do
-	eval "S_$n=\$(free_port)"
 	v=S_$n
-	start_back $n -l 127.0.0.1:${!v} --id $n --quiet
+	start_back "$n" -l 127.0.0.1:"${!v}" --id "$n" --quiet
 done
 S_d=$(free_port)
-start_back d -l 127.0.0.1:$S_d --echo --quiet
-start_back busy -l 127.0.0.1:$BUSY --echo --quiet	# holds $BUSY
+start_back d -l 127.0.0.1:"$S_d" --echo --quiet
+start_back busy -l 127.0.0.1:"$BUSY" --echo --quiet	# holds $BUSY
 touch "$T/file"
 
 write_conf A <<CONF
@@ -67,12 +67,12 @@ pools = (
 );
 CONF
 }
-bad badmetrics "metrics = \"127.0.0.1:$BUSY\";" $PC
-bad badctl "metrics = \"127.0.0.1:$M\"; control_socket = \"$T/file/s\";" $PC
-bad badbind "metrics = \"127.0.0.1:$M\";" $BUSY
+bad badmetrics "metrics = \"127.0.0.1:$BUSY\";" "$PC"
+bad badctl "metrics = \"127.0.0.1:$M\"; control_socket = \"$T/file/s\";" "$PC"
+bad badbind "metrics = \"127.0.0.1:$M\";" "$BUSY"
 
 picks() {	# picks PORT COUNT
-	"$TCLIENT" -T 20000 --seq "$2" --show "$2" 127.0.0.1:$1 |
+	"$TCLIENT" -T 20000 --seq "$2" --show "$2" 127.0.0.1:"$1" |
 	    sed -n 's/^first //p'
 }
 # The state a failed reload must not change: servers without counters,
@@ -87,11 +87,11 @@ snapshot() {
 for what in badmetrics badctl badbind; do
 	use_conf A
 	start_lb4 lb4 lb4-$what
-	assert_eq "$what: pool p, first 3 picks" "a a b" "$(picks $PA 3)"
+	assert_eq "$what: pool p, first 3 picks" "a a b" "$(picks "$PA" 3)"
 	snapshot "$T/before.out"
 	# An established connection through b (pool q, echo server d):
 	# a ping every 100 ms across the reload.
-	bg_client held$what -T 20000 --ping 25 --interval 100 127.0.0.1:$PB
+	bg_client held$what -T 20000 --ping 25 --interval 100 127.0.0.1:"$PB"
 	sleep 0.3
 	use_conf $what
 	ctl reload > "$T/$what.out" 2>&1
@@ -110,10 +110,10 @@ for what in badmetrics badctl badbind; do
 		fail "$what: the state changed:"
 		diff "$T/before.out" "$T/$what.snap" | sed 's/^/    | /' >&2
 	fi
-	is_listening $PC && fail "$what: the new listener's port $PC is bound"
+	is_listening "$PC" && fail "$what: the new listener's port $PC is bound"
 	assert_eq "$what: pool p's SWRR sequence goes on (5,1,1)" "a c a a" \
-	    "$(picks $PA 4)"
-	out=$("$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:$PB)
+	    "$(picks "$PA" 4)"
+	"$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:"$PB" > /dev/null
 	assert_rc "$what: listener b still serves pool q (echo server d)" 0 $?
 	assert_eq "$what: metrics at the old address count the failure" 1 \
 	    "$(metric 'lb4_reloads_total{result="failure"}')"

@@ -17,9 +17,9 @@
 
 L=$(free_port); LM=$(free_port)
 S1=$(free_port); S2=$(free_port); S3=$(free_port)
-start_back s1 -l 127.0.0.1:$S1 --echo --quiet
-start_back s2 -l 127.0.0.1:$S2 --echo --quiet
-start_back s3 -l 127.0.0.1:$S3 --echo --quiet
+start_back s1 -l 127.0.0.1:"$S1" --echo --quiet
+start_back s2 -l 127.0.0.1:"$S2" --echo --quiet
+start_back s3 -l 127.0.0.1:"$S3" --echo --quiet
 
 write_conf A <<CONF
 global = { workers = 2; };
@@ -57,10 +57,10 @@ round() {
 		ctl reload > /dev/null || fail "round $n: reload back to A"
 	fi
 	# 4 s at 50 kB/s: about 200 kB each way per connection.
-	bg_client longl$n -T 20000 -c 4 -s $((n * 10)) -n 200000 \
-	    --rate 50000 --expect-echo 127.0.0.1:$L
-	bg_client longm$n -T 20000 -c 4 -s $((n * 10 + 5)) -n 200000 \
-	    --rate 50000 --expect-echo 127.0.0.1:$LM
+	bg_client longl"$n" -T 20000 -c 4 -s $((n * 10)) -n 200000 \
+	    --rate 50000 --expect-echo 127.0.0.1:"$L"
+	bg_client longm"$n" -T 20000 -c 4 -s $((n * 10 + 5)) -n 200000 \
+	    --rate 50000 --expect-echo 127.0.0.1:"$LM"
 	sleep 1
 	ctl show servers > "$T/before$n.out"
 	assert_grep "round $n: p's server holds the 4 connections of l" \
@@ -78,14 +78,14 @@ round() {
 	sleep 2		# pools collected; bytes still flow, then FINs
 	lb4_gone "after the reload that dropped pools p and r" && finish
 	for c in longl$n longm$n; do
-		wait_client $c > /dev/null
+		wait_client "$c" > /dev/null
 		assert_rc "round $n: $c: 4 long connections across the reload" \
 		    0 $?
 		assert_eq "round $n: $c: byte-exact (200000 bytes each way)" 4 \
 		    "$(long_ok "$T/$c.out" 200000)"
 	done
 	lb4_gone "when the connections of the dropped pools closed" && finish
-	out=$("$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:$L)
+	"$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:"$L" > /dev/null
 	assert_rc "round $n: a new connection on l (now pool q)" 0 $?
 	ctl show servers > "$T/after$n.out"
 	assert_grep "round $n: it went to q's server" \

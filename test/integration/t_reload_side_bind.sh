@@ -18,8 +18,8 @@
 . "$HERE/rlib.sh"
 
 P=$(free_port); E=$(free_port); M=$(free_port); BUSY=$(free_port)
-start_back e -l 127.0.0.1:$E --echo --quiet
-start_back busy -l 127.0.0.1:$BUSY --echo --quiet	# holds $BUSY
+start_back e -l 127.0.0.1:"$E" --echo --quiet
+start_back busy -l 127.0.0.1:"$BUSY" --echo --quiet	# holds $BUSY
 touch "$T/file"
 
 conf() {	# conf NAME CONTROL_SOCKET METRICS_PORT
@@ -29,9 +29,9 @@ listeners = ( { name = "a"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
 pools = ( { name = "p"; servers = ( { address = "127.0.0.1:$E"; } ); } );
 CONF
 }
-conf A "$T/lb4.sock" $M
-conf badctl "$T/file/lb4.sock" $M
-conf badmetrics "$T/lb4.sock" $BUSY
+conf A "$T/lb4.sock" "$M"
+conf badctl "$T/file/lb4.sock" "$M"
+conf badmetrics "$T/lb4.sock" "$BUSY"
 use_conf A
 start_lb4 lb4
 
@@ -60,7 +60,7 @@ check() {
 	    "$(metric 'lb4_reloads_total{result="failure"}')"
 	assert_eq "$what: lb4_config_last_reload_success" 0 \
 	    "$(metric lb4_config_last_reload_success)"
-	out=$("$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:$P)
+	out=$("$TCLIENT" -T 5000 -n 1000 --expect-echo 127.0.0.1:"$P")
 	assert_rc "$what: the listener still serves" 0 $?
 }
 

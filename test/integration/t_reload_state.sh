@@ -12,10 +12,11 @@
 
 LW=$(free_port); LD=$(free_port); LO=$(free_port); LO2=$(free_port)
 M=$(free_port)
+P_a=$(free_port); P_b=$(free_port); P_c=$(free_port); P_d=$(free_port)
+P_e=$(free_port); P_f=$(free_port); P_g=$(free_port); P_h=$(free_port)
 for n in a b c d e f g h; do
-	eval "P_$n=\$(free_port)"
 	v=P_$n
-	start_back $n -l 127.0.0.1:${!v} --id $n --quiet
+	start_back "$n" -l 127.0.0.1:"${!v}" --id "$n" --quiet
 done
 
 conf() {	# conf NAME OTHER_POOL_SERVERS EXTRA_LISTENER
@@ -49,7 +50,7 @@ start_lb4 lb4
 CTL=("$LB4CTL" -s "$T/lb4.sock")
 
 picks() {	# picks PORT COUNT: the ids, space-separated
-	"$TCLIENT" -T 20000 --seq "$2" --show "$2" 127.0.0.1:$1 |
+	"$TCLIENT" -T 20000 --seq "$2" --show "$2" 127.0.0.1:"$1" |
 	    sed -n 's/^first //p'
 }
 # server_line POOL NAME: "STATE total=N" from lb4ctl show servers
@@ -66,19 +67,19 @@ metric() {	# metric NAME POOL SERVERNAME
 sighup_reload() {	# waits for the N-th "reloaded" line
 	local want=$1
 	kill -HUP "$LB4_PID"
-	wait_until $((5 * SLOW)) eval \
+	wait_until 5 eval \
 	    '[ "$(grep -c "^<6>reloaded " "$LB4_LOG")" -ge '"$want"' ]' ||
 	    fatal "reload $want was not applied"
 }
 
 # ---- before the first reload
-assert_eq "pool w, first 3 picks" "a a b" "$(picks $LW 3)"
-assert_eq "pool adm, first 3 picks" "d e f" "$(picks $LD 3)"
-"${CTL[@]}" disable server adm 127.0.0.1:$P_d > /dev/null ||
+assert_eq "pool w, first 3 picks" "a a b" "$(picks "$LW" 3)"
+assert_eq "pool adm, first 3 picks" "d e f" "$(picks "$LD" 3)"
+"${CTL[@]}" disable server adm 127.0.0.1:"$P_d" > /dev/null ||
     fail "lb4ctl disable server"
-"${CTL[@]}" drain server adm 127.0.0.1:$P_e > /dev/null ||
+"${CTL[@]}" drain server adm 127.0.0.1:"$P_e" > /dev/null ||
     fail "lb4ctl drain server"
-assert_eq "pool adm with d disabled, e draining" "f f f" "$(picks $LD 3)"
+assert_eq "pool adm with d disabled, e draining" "f f f" "$(picks "$LD" 3)"
 assert_eq "d before the reload" "disabled total=1" "$(server_line adm d)"
 assert_eq "e before the reload" "draining total=1" "$(server_line adm e)"
 assert_eq "f before the reload" "up total=4" "$(server_line adm f)"
@@ -95,10 +96,10 @@ assert_eq "f after reload 1" "up total=4" "$(server_line adm f)"
 assert_eq "g after reload 1 (weight changed, counters kept)" "up total=0" \
     "$(server_line other g)"
 assert_eq "pool w after reload 1, 4 picks (the sequence goes on)" \
-    "a c a a" "$(picks $LW 4)"
-assert_eq "pool adm after reload 1" "f f f" "$(picks $LD 3)"
+    "a c a a" "$(picks "$LW" 4)"
+assert_eq "pool adm after reload 1" "f f f" "$(picks "$LD" 3)"
 assert_eq "the added listener lo2 serves pool other (g 7, h 1)" \
-    "g g g g h g g g" "$(picks $LO2 8)"
+    "g g g g h g g g" "$(picks "$LO2" 8)"
 
 # ---- reload 2 (lb4ctl reload): back to the first file
 cp "$T/one.conf" "$CONF"
@@ -108,7 +109,7 @@ assert_eq "d after reload 2" "disabled total=1" "$(server_line adm d)"
 assert_eq "e after reload 2" "draining total=1" "$(server_line adm e)"
 assert_eq "f after reload 2" "up total=7" "$(server_line adm f)"
 assert_eq "g after reload 2" "up total=7" "$(server_line other g)"
-assert_eq "pool w after reload 2, 3 picks" "a a b" "$(picks $LW 3)"
+assert_eq "pool w after reload 2, 3 picks" "a a b" "$(picks "$LW" 3)"
 assert_eq "a after reload 2 (metrics: 2 + 3 + 2)" 7 \
     "$(metric lb4_server_connections_total w a)"
 assert_eq "b after reload 2 (metrics)" 2 \
@@ -127,9 +128,9 @@ assert_grep "listener ld counted 9 connections across both reloads" \
 assert_grep "reloads counted" "^reloads ok=2 failed=0 " "$T/stats.out"
 
 # The admin state is live, not a copy: enabling d brings it back.
-"${CTL[@]}" enable server adm 127.0.0.1:$P_d > /dev/null
-"${CTL[@]}" enable server adm 127.0.0.1:$P_e > /dev/null
-assert_eq "pool adm after enabling d and e" "d e f" "$(picks $LD 3)"
+"${CTL[@]}" enable server adm 127.0.0.1:"$P_d" > /dev/null
+"${CTL[@]}" enable server adm 127.0.0.1:"$P_e" > /dev/null
+assert_eq "pool adm after enabling d and e" "d e f" "$(picks "$LD" 3)"
 
 stop_lb4
 finish

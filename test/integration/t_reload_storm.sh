@@ -51,13 +51,13 @@ reloads_failed() { grep -c 'reload failed' "$LB4_LOG"; }
 
 # Load on the stable listeners; long connections split over both.
 bg_client load1 -T $(( (LOAD_S + 30) * 1000 )) --loop $LOAD_S -c 3 \
-    --interval 5 -n 300 --expect-echo 127.0.0.1:$L1
+    --interval 5 -n 300 --expect-echo 127.0.0.1:"$L1"
 bg_client load2 -T $(( (LOAD_S + 30) * 1000 )) --loop $LOAD_S -c 3 \
-    --interval 5 -n 300 --expect-echo 127.0.0.1:$L2
+    --interval 5 -n 300 --expect-echo 127.0.0.1:"$L2"
 bg_client long1 -T $(( (LOAD_S + 40) * 1000 )) -c 10 -s 100 \
-    -n $LONG_BYTES --rate 100000 --expect-echo 127.0.0.1:$L1
+    -n $LONG_BYTES --rate 100000 --expect-echo 127.0.0.1:"$L1"
 bg_client long2 -T $(( (LOAD_S + 40) * 1000 )) -c 10 -s 200 \
-    -n $LONG_BYTES --rate 100000 --expect-echo 127.0.0.1:$L2
+    -n $LONG_BYTES --rate 100000 --expect-echo 127.0.0.1:"$L2"
 sleep 1
 
 # The storm.  Reload i loads B when i is odd, A when even; each waits for
@@ -71,21 +71,21 @@ for i in $(seq 1 "$RELOADS"); do
 		use_conf A; added=$LA; removed=$LB
 	fi
 	kill -HUP "$LB4_PID"
-	if ! wait_until $((5 * SLOW)) eval '[ "$(reloads_done)" -ge '"$i"' ]'; then
+	if ! wait_until 5 eval '[ "$(reloads_done)" -ge '"$i"' ]'; then
 		fatal "reload $i was not applied within $((5 * SLOW)) s"
 	fi
 	# The added listener accepts at once; the removed one's socket is
 	# closed once the workers have let go of it (the next tick).
-	out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:$added)
+	out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:"$added")
 	rc=$?
 	if [ $rc != 0 ]; then
 		fail "reload $i: added listener :$added: exit $rc ($(rc_name $rc)): $out"
 		bad_listener=$((bad_listener + 1))
 	fi
-	if ! wait_until $((3 * SLOW)) eval '! is_listening '"$removed"; then
+	if ! wait_until 3 eval '! is_listening '"$removed"; then
 		fail "reload $i: removed listener :$removed still listens"
 	fi
-	"$TCLIENT" -T 3000 --connect-timeout 1000 -n 0 127.0.0.1:$removed \
+	"$TCLIENT" -T 3000 --connect-timeout 1000 -n 0 127.0.0.1:"$removed" \
 	    > /dev/null 2>&1
 	rc=$?
 	if [ $rc != 3 ]; then
@@ -158,7 +158,7 @@ rc2=$?
 cat "$T/quick1.out" "$T/quick2.out"
 assert_rc "back-to-back reload 1 (removes la)" 0 $rc1
 assert_rc "back-to-back reload 2 (adds la again at once)" 0 $rc2
-out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:$LA)
+out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:"$LA")
 assert_rc "la serves after the back-to-back reloads" 0 $?
 wait_until 3 eval '! is_listening '"$LB" || fail "lb still listens"
 RELOADS=$((RELOADS + 2))
@@ -166,7 +166,7 @@ RELOADS=$((RELOADS + 2))
 # ------------------------------------------------------------ invalid file
 use_conf bad
 bg_client load3 -T 30000 --loop 3 -c 2 --interval 5 -n 300 --expect-echo \
-    127.0.0.1:$L1
+    127.0.0.1:"$L1"
 "${CTL[@]}" reload > "$T/ctl.out" 2> "$T/ctl.err"
 rc=$?
 sed 's/^/lb4ctl reload: /' "$T/ctl.out" "$T/ctl.err"
@@ -178,7 +178,7 @@ assert_grep "unknown key named with its line" "^$CONF:3: .*colour" "$T/ctl.all"
 assert_grep "weight 0 named with its line" "^$CONF:8: .*weight" "$T/ctl.all"
 assert_grep "unknown pool named with its line" "^$CONF:4: .*nosuch" "$T/ctl.all"
 kill -HUP "$LB4_PID"
-wait_until $((5 * SLOW)) eval '[ "$(reloads_failed)" -ge 2 ]' ||
+wait_until 5 eval '[ "$(reloads_failed)" -ge 2 ]' ||
     fail "SIGHUP with the invalid file: no 'reload failed' in the log"
 assert_grep "the SIGHUP reload logged FILE:LINE errors at error level" \
     "^<3>$CONF:3: " "$LB4_LOG"
@@ -188,7 +188,7 @@ assert_rc "new connections while reloads fail" 0 $rc
 assert_eq "failed connections while reloads fail" 0 \
     "$(kv "$(grep '^loop ' "$T/load3.out")" failed)"
 # Still the old config: its listener there, pool q untouched.
-out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:$L2)
+out=$("$TCLIENT" -T 3000 -n 100 --expect-echo 127.0.0.1:"$L2")
 assert_rc "listener l2 (absent from the invalid file) still serves" 0 $?
 "${CTL[@]}" show servers > "$T/servers2.out"
 assert_grep "pool q still has its servers" "^q 127.0.0.1:$S2 " "$T/servers2.out"

@@ -8,8 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); A=$(free_port); B=$(free_port)
-start_back a -l 127.0.0.1:$A --echo --quiet
-start_back b -l 127.0.0.1:$B --echo --quiet
+start_back a -l 127.0.0.1:"$A" --echo --quiet
+start_back b -l 127.0.0.1:"$B" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = ( { name = "l"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -31,7 +31,7 @@ kill -HUP "$LB4_PID"
 wait_until 10 eval 'grep -q "reloaded" "$LB4_LOG" || ! alive '"$LB4_PID"
 sleep 1
 alive "$LB4_PID" || fatal "lb4 died dropping an unused pool: $(grep -m1 -A4 'ERROR: Addr' "$LB4_LOG")"
-"$TCLIENT" -n 1000 --expect-echo 127.0.0.1:$P > "$T/c.out" 2>&1
+"$TCLIENT" -n 1000 --expect-echo 127.0.0.1:"$P" > "$T/c.out" 2>&1
 assert_eq "a client through the listener after the reload" 0 $?
 stop_lb4
 finish

@@ -6,8 +6,8 @@
 P1=$(free_port); P2=$(free_port); B1=$(free_port); B2=$(free_port)
 # Resets after exactly 100 bytes: nothing is left unread anywhere, so a
 # plain close() by lb4 would be a clean FIN, and the test would see it.
-start_back rst -l 127.0.0.1:$B1 --rst 100
-start_back echo -l 127.0.0.1:$B2 --echo
+start_back rst -l 127.0.0.1:"$B1" --rst 100
+start_back echo -l 127.0.0.1:"$B2" --echo
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = (
@@ -23,7 +23,7 @@ start_lb4 lb4
 
 # 1. server resets -> client sees a reset (3 times, each a fresh conn)
 for i in 1 2 3; do
-	out=$("$TCLIENT" -T 5000 -n 100 --no-shut 127.0.0.1:$P1)
+	out=$("$TCLIENT" -T 5000 -n 100 --no-shut 127.0.0.1:"$P1")
 	rc=$?
 	echo "$out"
 	assert_rc "server reset #$i reaches the client as a reset" 4 $rc
@@ -33,7 +33,7 @@ assert_eq "server reset connections" 3 \
 
 # 2. client resets (after its 1000 bytes came back) -> server sees a reset
 for i in 1 2 3; do
-	out=$("$TCLIENT" -T 5000 -n 1000 --rst-after-echo 127.0.0.1:$P2)
+	out=$("$TCLIENT" -T 5000 -n 1000 --rst-after-echo 127.0.0.1:"$P2")
 	rc=$?
 	echo "$out"
 	assert_rc "client #$i echoed, then reset" 0 $rc
@@ -44,7 +44,7 @@ assert_eq "server connections that ended in a reset" 3 \
     "$(grep -c '^conn .* recv=1000 .* end=rst' "$T/echo.log")"
 
 # lb4 is fine afterwards
-out=$("$TCLIENT" -T 5000 -n 5000 --expect-echo 127.0.0.1:$P2)
+out=$("$TCLIENT" -T 5000 -n 5000 --expect-echo 127.0.0.1:"$P2")
 assert_rc "a normal connection after the resets" 0 $?
 stop_lb4
 finish

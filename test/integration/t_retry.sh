@@ -7,9 +7,9 @@
 P1=$(free_port); P2=$(free_port)
 A=$(free_port); B=$(free_port); C=$(free_port)
 D1=$(free_port); D2=$(free_port); D3=$(free_port)	# nothing listens
-start_back a -l 127.0.0.1:$A --id a --quiet
-start_back b -l 127.0.0.1:$B --id b --quiet
-start_back c -l 127.0.0.1:$C --id c --quiet
+start_back a -l 127.0.0.1:"$A" --id a --quiet
+start_back b -l 127.0.0.1:"$B" --id b --quiet
+start_back c -l 127.0.0.1:"$C" --id c --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; };
 defaults = { retries = 2; connect_timeout_ms = 2000; };
@@ -32,7 +32,7 @@ pools = (
 CONF
 start_lb4 lb4
 
-out=$("$TCLIENT" -T 30000 --seq 300 --show 12 127.0.0.1:$P1)
+out=$("$TCLIENT" -T 30000 --seq 300 --show 12 127.0.0.1:"$P1")
 rc=$?
 echo "$out"
 assert_rc "300 connections with one server of three refusing" 0 $rc
@@ -43,7 +43,7 @@ assert_eq "every connection served by a or b" 300 $((${na:-0} + ${nb:-0}))
 assert_range "connections served by a" 100 200 "${na:-0}"
 assert_range "connections served by b" 100 200 "${nb:-0}"
 
-out=$("$TCLIENT" -T 30000 --seq 100 --show 12 127.0.0.1:$P2)
+out=$("$TCLIENT" -T 30000 --seq 100 --show 12 127.0.0.1:"$P2")
 rc=$?
 echo "$out"
 assert_rc "100 connections with two servers of three refusing" 0 $rc

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); B=$(free_port)
-start_back greet -l 127.0.0.1:$B --server-first "220 tback ready"
+start_back greet -l 127.0.0.1:"$B" --server-first "220 tback ready"
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = ( { name = "smtp"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -17,14 +17,14 @@ start_lb4 lb4
 # greeting it times out (exit 5).
 for n in 0 1 300000; do
 	out=$("$TCLIENT" -T 5000 --greeting "220 tback ready" -n $n -s 3 \
-	    --expect-echo 127.0.0.1:$P)
+	    --expect-echo 127.0.0.1:"$P")
 	rc=$?
 	echo "$out"
 	assert_rc "greeting first, then $n bytes echoed" 0 $rc
 done
 # a client that never sends: greeting arrives, connection stays usable
 out=$("$TCLIENT" -T 1500 --greeting "220 tback ready" --no-shut -n 0 \
-    127.0.0.1:$P)
+    127.0.0.1:"$P")
 rc=$?
 echo "$out"
 assert_rc "silent client gets the greeting, then waits for EOF" 5 $rc

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); E=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo
+start_back echo -l 127.0.0.1:"$E" --echo
 
 # 1. The open connection ends by itself before shutdown_timeout_ms.
 write_conf lb4 <<CONF
@@ -14,12 +14,12 @@ listeners = ( { name = "s"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
 pools = ( { name = "p"; servers = ( { address = "127.0.0.1:$E"; } ); } );
 CONF
 start_lb4 lb4 lb4-1
-bg_client a -T 10000 --ping 10 --interval 200 127.0.0.1:$P	# ~1.8 s
+bg_client a -T 10000 --ping 10 --interval 200 127.0.0.1:"$P"	# ~1.8 s
 sleep 0.5
 t_term=$(now_ms)
 kill -TERM "$LB4_PID"
 sleep 0.3
-out=$("$TCLIENT" -T 2000 --connect-timeout 1000 -n 0 127.0.0.1:$P)
+out=$("$TCLIENT" -T 2000 --connect-timeout 1000 -n 0 127.0.0.1:"$P")
 rc=$?
 echo "new connection after SIGTERM: $out"
 assert_rc "a new connection after SIGTERM is refused" 3 $rc
@@ -42,7 +42,7 @@ listeners = ( { name = "s"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
 pools = ( { name = "p"; servers = ( { address = "127.0.0.1:$E"; } ); } );
 CONF
 start_lb4 lb4b lb4-2
-bg_client h -T 15000 --hold 10000 127.0.0.1:$P
+bg_client h -T 15000 --hold 10000 127.0.0.1:"$P"
 sleep 0.3
 t_term=$(now_ms)
 kill -TERM "$LB4_PID"

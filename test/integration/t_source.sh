@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); E=$(free_port); M=$(free_port)
-start_back echo -l 127.0.0.1:$E --echo
+start_back echo -l 127.0.0.1:"$E" --echo
 conf() {
 	write_conf lb4 <<CONF
 global = { workers = 2; metrics = "127.0.0.1:$M"; };
@@ -40,7 +40,7 @@ assert_grep "the start names pool and address" \
 # Two sources in turn, for connections and for checks.
 conf 'source = [ "127.0.0.2", "127.0.0.3" ];'
 start_lb4 lb4
-"$TCLIENT" -c 6 -n 100 --expect-echo -T 20000 127.0.0.1:$P > "$T/seq.out" 2>&1
+"$TCLIENT" -c 6 -n 100 --expect-echo -T 20000 127.0.0.1:"$P" > "$T/seq.out" 2>&1
 assert_rc "six connections through two sources" 0 $?
 sleep 1
 grep '^conn ' "$T/echo.log" | sed 's/^/    /'
@@ -61,7 +61,7 @@ wait_until 10 grep -q "reload.*fail\|cannot bind source" "$LB4_LOG" ||
 assert_grep "the reload failure names pool and address" \
     "pool 'p': cannot bind source address 192.0.2.77" "$LB4_LOG"
 before=$(grep -c '^conn ' "$T/echo.log")
-"$TCLIENT" -n 100 --expect-echo -T 10000 127.0.0.1:$P > /dev/null 2>&1
+"$TCLIENT" -n 100 --expect-echo -T 10000 127.0.0.1:"$P" > /dev/null 2>&1
 assert_rc "still serving after the failed reload" 0 $?
 sleep 0.5
 assert_grep "still from the old sources" \

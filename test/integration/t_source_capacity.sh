@@ -18,9 +18,9 @@ nsx() { ip netns exec "$NS" "$@"; }
 nsx sysctl -qw net.ipv4.ip_local_port_range="40000 40005" ||
     fatal "cannot narrow the port range"
 LB4_WRAP="ip netns exec $NS $LB4_WRAP"
-SLOW=3
+SLOW=$((SLOW * 3))
 # The namespace is this test's own: fixed ports cannot collide.
-P=8000; E1=7001; E2=7002; M=9405
+E1=7001; E2=7002; M=9405
 for e in 1 2; do
 	v=E$e
 	nsx "$TBACK" --pidfile "$T/e$e.pid" -l 127.0.0.1:${!v} --echo \
@@ -46,7 +46,7 @@ for i in $(seq 1 $N); do
 	# port per 4 clients
 	nsx "$TCLIENT" -T 20000 --hold 8000 127.0.0.1:$((8000 + i % 5)) \
 	    > "$T/h$i.out" 2>&1 &
-	PIDS+=("$!"); H[$i]=$!
+	PIDS+=("$!"); H[i]=$!
 	sleep 0.15
 done
 sleep 1

@@ -18,7 +18,7 @@ ip -n "$NS" link set lo up
 ip -n "$NS" addr add 10.13.0.2/32 dev lo
 ip -n "$NS" addr add 10.13.0.3/32 dev lo
 LB4_WRAP="ip netns exec $NS $LB4_WRAP"
-SLOW=3
+SLOW=$((SLOW * 3))
 is_listening() {
 	[ -n "$(nsx ss -Htln "( sport = :$1 )" 2>/dev/null | head -n 1)" ]
 }

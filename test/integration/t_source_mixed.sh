@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); E1=$(free_port); E2=$(free_port)
-start_back e4 -l 127.0.0.1:$E1 --echo
+start_back e4 -l 127.0.0.1:"$E1" --echo
 start_back e6 -l "[::1]:$E2" --echo
 write_conf lb4 <<CONF
 global = { workers = 1; };
@@ -18,7 +18,7 @@ pools = ( { name = "p"; source = [ "127.0.0.2", "127.0.0.3", "::1" ];
 CONF
 start_lb4 lb4
 for i in $(seq 1 8); do
-	"$TCLIENT" -n 100 --expect-echo -T 10000 127.0.0.1:$P > /dev/null 2>&1 ||
+	"$TCLIENT" -n 100 --expect-echo -T 10000 127.0.0.1:"$P" > /dev/null 2>&1 ||
 	    fail "connection $i failed"
 done
 sleep 1

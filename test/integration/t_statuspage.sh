@@ -19,15 +19,16 @@ then
 		    --no-install-recommends chromium chromium-driver \
 		    > "$T/apt.log" 2>&1 || tail -n 5 "$T/apt.log"
 	fi
-	command -v chromium > /dev/null && command -v chromedriver > /dev/null ||
+	{ command -v chromium > /dev/null &&
+	    command -v chromedriver > /dev/null; } ||
 	    skip "chromium and chromedriver cannot be installed" \
 		"(apt-get install chromium chromium-driver); the status page is NOT tested"
 fi
 
 P=$(free_port); M=$(free_port); B1=$(free_port); B2=$(free_port)
 D=$(free_port)
-start_back s1 -l 127.0.0.1:$B1 --echo --quiet
-start_back s2 -l 127.0.0.1:$B2 --echo --quiet
+start_back s1 -l 127.0.0.1:"$B1" --echo --quiet
+start_back s2 -l 127.0.0.1:"$B2" --echo --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; metrics = "127.0.0.1:$M"; shutdown_timeout_ms = 1000; };
 listeners = ( { name = "web"; bind = [ "127.0.0.1:$P" ]; pool = "app"; } );
@@ -54,7 +55,7 @@ wait_until 20 curl -sf "http://127.0.0.1:$D/status" -o /dev/null ||
 
 # Some traffic for the plots, bounded (8 s, 2 threads, 20 ms apart).
 bg_client load -T 30000 --loop 8 -c 2 -n 1000 --interval 20 --expect-echo \
-    127.0.0.1:$P
+    127.0.0.1:"$P"
 
 python3 "$HERE/wdpage.py" "http://127.0.0.1:$D" "http://127.0.0.1:$M/" \
     "$T/profile" \

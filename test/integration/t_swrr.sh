@@ -5,9 +5,9 @@
 . "$(dirname "$0")/lib.sh"
 
 P=$(free_port); A=$(free_port); B=$(free_port); C=$(free_port)
-start_back a -l 127.0.0.1:$A --id a --quiet
-start_back b -l 127.0.0.1:$B --id b --quiet
-start_back c -l 127.0.0.1:$C --id c --quiet
+start_back a -l 127.0.0.1:"$A" --id a --quiet
+start_back b -l 127.0.0.1:"$B" --id b --quiet
+start_back c -l 127.0.0.1:"$C" --id c --quiet
 write_conf lb4 <<CONF
 global = { workers = 2; };
 listeners = ( { name = "w"; bind = [ "127.0.0.1:$P" ]; pool = "p"; } );
@@ -20,7 +20,7 @@ CONF
 start_lb4 lb4
 
 t0=$(now_ms)
-out=$("$TCLIENT" -T 90000 --seq 7000 --show 21 127.0.0.1:$P)
+out=$("$TCLIENT" -T 90000 --seq 7000 --show 21 127.0.0.1:"$P")
 rc=$?
 say "7000 sequential connections in $(( $(now_ms) - t0 )) ms"
 echo "$out"

@@ -10,7 +10,7 @@
 command -v python3 > /dev/null || skip "python3 is not installed"
 
 P=$(free_port); B=$(free_port)
-python3 "$HERE/upeer.py" back --listen 127.0.0.1:$B --pidfile "$T/back.pid" \
+python3 "$HERE/upeer.py" back --listen 127.0.0.1:"$B" --pidfile "$T/back.pid" \
     > "$T/back.log" 2>&1 &
 PIDS+=("$!")
 wait_until 5 test -s "$T/back.pid" || fatal "upeer.py back did not start"
@@ -25,7 +25,7 @@ start_lb4 lb4
 # right after its urgent byte, and how far splice got by then varies.
 for plan in 0,10 4,4 1000,0 3000000,3000000 70000,5000000 \
     2000000,1 2000000,1 2000000,1 2000000,1 1000000,100 1000000,100; do
-	out=$(timeout 30 python3 "$HERE/upeer.py" client --connect 127.0.0.1:$P \
+	out=$(timeout 30 python3 "$HERE/upeer.py" client --connect 127.0.0.1:"$P" \
 	    --plan $plan)
 	rc=$?
 	echo "$out"

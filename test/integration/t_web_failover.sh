@@ -57,7 +57,7 @@ declare -A NGX_PID
 load() {
 	timeout 120 curl -s -H 'Connection: close' --connect-timeout 2 \
 	    --max-time 5 --rate "$3/s" -w ' %{http_code} %{exitcode}\n' \
-	    "http://127.0.0.1:$P/$LONG[1-$2]" > "$T/$1.out" 2>&1
+	    "http://127.0.0.1:$P/${LONG}[1-$2]" > "$T/$1.out" 2>&1
 }
 
 # summary NAME: "a=N b=N c=N failed=N total=N"
@@ -97,7 +97,7 @@ say "b detected down $(( $(now_ms) - t0 )) ms after SIGQUIT: $(grep -E "is down"
 # From now on nothing may reach b's port: an impostor that is not HTTP
 # listens there.  Health checks find it (and stay down); a client request
 # would reach it with its > 300-byte path.
-start_back impostor -l 127.0.0.1:${PORT[b]} --id impostor
+start_back impostor -l 127.0.0.1:"${PORT[b]}" --id impostor
 wait "$LOAD_PID"
 s1=$(summary l1)
 say "load during the failure: $s1"

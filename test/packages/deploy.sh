@@ -240,11 +240,12 @@ infence && marked {
 /[^ \t]/ { prev = $0 }
 ' "$README"
 if [ -s "$W/blocks/unmarked" ]; then
-	for l in $(cat "$W/blocks/unmarked"); do
+	while read -r l; do
 		fail "README.md:$l: a shell block in \"Deploying a pair\" without <!-- deploy-test: ... --> (mark it, or make it \`\`\`text)"
-	done
+	done < "$W/blocks/unmarked"
 fi
-BLOCKS=$(cd "$W/blocks" && ls ./*.where 2>/dev/null | sed 's,^\./,,; s,\.where$,,')
+BLOCKS=$(cd "$W/blocks" && find . -maxdepth 1 -name '*.where' | sort |
+    sed 's,^\./,,; s,\.where$,,')
 nblocks=$(echo "$BLOCKS" | grep -c .)
 bad_marker=0
 for n in $BLOCKS; do
@@ -309,7 +310,7 @@ for n in $BLOCKS; do
 	    { c = c "\n" $0 } END { if (c != "") printf "%s%c", c, 0 }' \
 	    "$W/blocks/$n.cmds")
 done
-DEB=$(ls "$B"/lb4_*_*.deb 2>/dev/null | head -1)
+DEB=$(find "$B" -maxdepth 1 -name 'lb4_*_*.deb' 2>/dev/null | sort | head -n 1)
 if [ -z "$DEB" ]; then
 	fail "the build blocks left no build/lb4_*.deb"
 	finish
@@ -351,8 +352,8 @@ if [ ! -s "$PREP_TAR" ]; then
 	fi
 	cp /etc/resolv.conf "$W/prep/etc/resolv.conf"
 	cp "$DEB" "$W/prep/var/tmp/"
-	# shellcheck disable=SC2086 # one word per package
 	rm -f "$W/prep/var/lib/man-db/auto-update"
+	# shellcheck disable=SC2086 # one word per package
 	if in_root "$W/prep" apt-get update -q >> "$LOG" 2>&1 &&
 	    in_root "$W/prep" apt-get install -y -q --no-install-recommends \
 	    $PREINSTALL >> "$LOG" 2>&1 &&
@@ -369,8 +370,8 @@ if [ ! -s "$PREP_TAR" ]; then
 	rm -rf --one-file-system "$W/prep"
 fi
 for x in a b; do
-	mkdir -p "$W/$x" && tar -C "$W/$x" -xf "$PREP_TAR" &&
-	    mkdir -p "$W/$x/root/build" && cp "$DEB" "$W/$x/root/build/" ||
+	{ mkdir -p "$W/$x" && tar -C "$W/$x" -xf "$PREP_TAR" &&
+	    mkdir -p "$W/$x/root/build" && cp "$DEB" "$W/$x/root/build/"; } ||
 	    { fail "unpack $PREP_TAR"; finish; }
 done
 pass "two trees with apt's lists and the packages for '$inst' ($((SECONDS - t)) s; cache $PREP_TAR)"
@@ -412,7 +413,7 @@ if ! setup_net; then
 	fail "network namespaces and bridges"
 	finish
 fi
-# shellcheck disable=SC2046 # one word per address
+# shellcheck disable=SC2046,SC2086 # one word per address
 nsx "$NS_S" "$PAIRTOOL" serve -T 900 $(printf '%s:8080 ' $SERVERS) \
     >> "$W/servers.log" 2>&1 &
 SRV_PID=$!
@@ -457,14 +458,14 @@ done
 pass "both containers booted ($((SECONDS - t)) s)"
 # Each node: lan0 on br0 (VRRP, VIPs, clients), back0 on br1 (servers).
 for x in a b; do
-	ip -n "$NS_BR" link add ${x}0 type veth peer name $IFACE netns "${INIT[$x]}" &&
+	{ ip -n "$NS_BR" link add ${x}0 type veth peer name $IFACE netns "${INIT[$x]}" &&
 	ip -n "$NS_BR" link add ${x}1 type veth peer name back0 netns "${INIT[$x]}" &&
 	ip -n "$NS_BR" link set ${x}0 master br0 up &&
 	ip -n "$NS_BR" link set ${x}1 master br1 up &&
 	nsenter -t "${INIT[$x]}" -n sh -c "
 	    ip link set $IFACE up && ip link set back0 up &&
 	    ip addr add ${ADDR[$x]}/24 dev $IFACE &&
-	    ip addr add ${BADDR[$x]}/24 dev back0" ||
+	    ip addr add ${BADDR[$x]}/24 dev back0"; } ||
 	    { fail "node $x: interfaces"; finish; }
 done
 pass "node A ${ADDR[a]} and node B ${ADDR[b]} on $IFACE, ${BADDR[a]} and ${BADDR[b]} on back0"
@@ -572,10 +573,12 @@ for n in $BLOCKS; do
 		# A starts first and takes both VIPs; VIP2 goes home once B
 		# is up: the figure the README states.
 		if wait_until 60 home && [ -n "${KA_START[b]-}" ]; then
-			note "VIP2 home $(( ($(now_ms) - ${KA_START[b]}) / 100 ))e-1 s after keepalived started on node B"
+			ka=${KA_START[b]}
+			note "VIP2 home $(( ($(now_ms) - ka) / 100 ))e-1 s after keepalived started on node B"
 		fi
 		if [ -n "${KA_START[b]-}" ]; then
-			s=$(( ($(now_ms) - ${KA_START[b]}) / 1000 ))
+			ka=${KA_START[b]}
+			s=$(( ($(now_ms) - ka) / 1000 ))
 			if home && [ $s -le $HOME_BOUND ]; then
 				pass "both VIPs home $s s after keepalived started on node B (README: within $HOME_BOUND s)"
 			else
@@ -602,14 +605,14 @@ for n in $BLOCKS; do
 		case $c in
 		"ip -br addr"*)
 			mine=$VIP1 other=$VIP2
-			[ $x = b ] && mine=$VIP2 other=$VIP1
+			[ "$x" = b ] && mine=$VIP2 other=$VIP1
 			if grep -q " $mine/" "$f" && ! grep -q " $other/" "$f"; then
 				pass "README.md:$l on node $x shows $mine and not $other"
 			else
 				fail "README.md:$l on node $x: $(tr '\n' ' ' < "$f")"
 			fi ;;
 		"journalctl -t lb4-vrrp"*)
-			inst=VI_1; [ $x = b ] && inst=VI_2
+			inst=VI_1; [ "$x" = b ] && inst=VI_2
 			if grep -q "INSTANCE $inst is now MASTER (priority 200)" "$f"; then
 				pass "README.md:$l on node $x: INSTANCE $inst is now MASTER (priority 200)"
 			else
@@ -658,7 +661,7 @@ wrr_check() {
 	exp=$(swrr "$3" "$4" "$5" $((3 * tot)))
 	echo "$vip: servers $seq, from$who" >> "$LOG"
 	if [[ $exp == *"$seq"* ]] &&
-	    [ -z "$(echo "$who" | tr ' ' '\n' | grep -v -x -e '' -e "${BADDR[$x]}")" ]; then
+	    ! echo "$who" | tr ' ' '\n' | grep -q -v -x -e '' -e "${BADDR[$x]}"; then
 		pass "$vip: smooth WRR $3,$4,$5 over $((2 * tot)) connections ($seq), all through node $x"
 	else
 		fail "$vip: servers $seq (smooth WRR $3,$4,$5 is a window of $exp), from$who (node $x is ${BADDR[$x]})"
@@ -719,7 +722,7 @@ sleep 1
 t=$(now_ms)
 in_ct a systemctl stop lb4 >> "$LOG" 2>&1 &
 stop_pid=$!
-vip1_on() { [ "$(holders $VIP1)" = "$1" ]; }
+vip1_on() { [ "$(holders "$VIP1")" = "$1" ]; }
 if wait_until $FAILOVER_BOUND vip1_on b; then
 	pass "VIP1 moved to node B $(($(now_ms) - t)) ms after 'systemctl stop lb4' on A (bound $FAILOVER_BOUND s)"
 else

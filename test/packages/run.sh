@@ -91,6 +91,7 @@ for p in libconfig-dev libsystemd-dev check libsubunit-dev; do
 done
 if [ -n "$need_pkgs" ]; then
 	echo "installing:$need_pkgs"
+	# shellcheck disable=SC2086 # one word per package
 	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq $need_pkgs; } > "$B/pkgtest-deps.log" 2>&1; then
 		mkdir -p "$W" && cat "$B/pkgtest-deps.log"
@@ -106,8 +107,8 @@ stop_container() {
 	[ -n "$NSPAWN_PID" ] || return 0
 	if kill -0 "$NSPAWN_PID" 2>/dev/null; then
 		[ -n "$INIT_PID" ] && kill -RTMIN+4 "$INIT_PID" 2>/dev/null
-		local i
-		for i in $(seq 1 60); do
+		local _
+		for _ in $(seq 1 60); do
 			kill -0 "$NSPAWN_PID" 2>/dev/null || break
 			sleep 0.5
 		done
@@ -140,8 +141,10 @@ else
 	tail -30 "$W/deb-build.log"
 	fail "make deb (see $W/deb-build.log)"
 fi
-DEB=$(ls "$B"/lb4_*_*.deb 2>/dev/null | head -1)
-CHANGES=$(ls "$B"/lb4_*_*.changes 2>/dev/null | head -1)
+DEB=$(find "$B" -maxdepth 1 -name 'lb4_*_*.deb' 2>/dev/null | sort |
+    head -n 1)
+CHANGES=$(find "$B" -maxdepth 1 -name 'lb4_*_*.changes' 2>/dev/null | sort |
+    head -n 1)
 # The one version source (Makefile: the binary, the man pages, both
 # packages take it from VERSION).
 VERSION=$(cat "$ROOT/VERSION")
@@ -154,7 +157,8 @@ else
 	tail -30 "$W/rpm-build.log"
 	fail "make rpm (see $W/rpm-build.log)"
 fi
-RPM=$(ls "$B"/lb4-[0-9]*.rpm 2>/dev/null | grep -v '\.src\.rpm$' | head -1)
+RPM=$(find "$B" -maxdepth 1 -name 'lb4-[0-9]*.rpm' ! -name '*.src.rpm' 2>/dev/null |
+    sort | head -n 1)
 
 if [ -z "$DEB" ]; then
 	fail "no .deb in $B: nothing more to test"
@@ -180,7 +184,8 @@ fi
 # it) and stack clash (reported "unknown" without large stack frames).
 phase "hardening-check"
 hardened() {	# hardened PACKAGE-FILE
-	local d=$W/x-$(basename "$1")
+	local d
+	d=$W/x-$(basename "$1")
 	rm -rf "$d" && mkdir -p "$d"
 	case $1 in
 	*.deb) dpkg-deb -x "$1" "$d" ;;
@@ -202,7 +207,7 @@ rm -rf "$W/src" && mkdir -p "$W/src"
 cp -a "$B/deb-src/." "$W/src/"
 DSC=
 if (cd "$W/src" && dpkg-buildpackage -S -us -uc -d) >> "$LOG" 2>&1; then
-	DSC=$(ls "$W"/lb4_*.dsc 2>/dev/null | head -1)
+	DSC=$(find "$W" -maxdepth 1 -name 'lb4_*.dsc' 2>/dev/null | sort | head -n 1)
 fi
 [ -n "$DSC" ] || fail "dpkg-buildpackage -S (see $LOG)"
 lintian --fail-on error,warning -I --pedantic "$CHANGES" ${DSC:+"$DSC"} \
@@ -433,7 +438,7 @@ hooks_executable() {
 		[ -f "$f" ] && [ -x "$f" ] || return 1
 		n=$((n + 1))
 	done
-	[ $n -gt 0 ]
+	[ "$n" -gt 0 ]
 }
 check "the VRRP hooks are installed executable" hooks_executable
 check "lb4.service is enabled by the package" \
@@ -479,7 +484,8 @@ else
 	tail -20 "$W/up-build.log"
 	fail "rebuild $NEWV (see $W/up-build.log)"
 fi
-NEWDEB=$(ls "$W"/up/lb4_"$NEWV"_*.deb 2>/dev/null | head -1)
+NEWDEB=$(find "$W/up" -maxdepth 1 -name "lb4_${NEWV}_*.deb" 2>/dev/null | sort |
+    head -n 1)
 
 # --- 5. boot it ----------------------------------------------------------
 phase "boot the tree with systemd-nspawn"
@@ -497,7 +503,7 @@ systemd-nspawn --keep-unit --register=no -b -D "$R" --private-network \
     --machine="$MACHINE" > "$W/nspawn.log" 2>&1 < /dev/null &
 NSPAWN_PID=$!
 state=
-for i in $(seq 1 120); do
+for _ in $(seq 1 120); do
 	if ! kill -0 "$NSPAWN_PID" 2>/dev/null; then
 		boot_reason="systemd-nspawn exited during boot"
 		break
@@ -657,11 +663,11 @@ if [ $BOOTED = 1 ]; then
 	in_ct systemctl reset-failed lb4 >> "$LOG" 2>&1
 	in_ct systemctl restart lb4 >> "$LOG" 2>&1
 	crashes=0
-	for i in 1 2 3 4; do
+	for _ in 1 2 3 4; do
 		wait_for 15 ct_active || break
 		sleep 3
 		p=$(mainpid)
-		[ -n "$p" ] && [ "$p" != 0 ] || break
+		{ [ -n "$p" ] && [ "$p" != 0 ]; } || break
 		in_ct sh -c "kill -SEGV $p"
 		crashes=$((crashes + 1))
 		# Until systemd has seen it die.
@@ -748,6 +754,7 @@ if [ $BOOTED = 1 ]; then
 	if [ -z "$left" ]; then
 		pass "purge left no file named after lb4, no /etc/lb4, no /run/lb4"
 	else
+		# shellcheck disable=SC2086 # one line per file
 		printf '%s\n' $left | sed 's/^/    /'
 		fail "purge left files behind"
 	fi
