@@ -327,10 +327,9 @@ install: all
 	    install -m 0644 etc/lb4.conf $(DESTDIR)$(SYSCONFDIR)/lb4/lb4.conf
 	for f in vrrp-hooks/*; do [ -f "$$f" ] && \
 	    install -m 0755 "$$f" $(DESTDIR)$(LIBDIR_LB4)/vrrp-hooks/; done; true
-	for f in $(B)/man/*.5; do [ -f "$$f" ] && \
-	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/; done; true
-	for f in $(B)/man/*.8; do [ -f "$$f" ] && \
-	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
+	# The pages of docs/ only: a page deleted there may linger in $(B)/man.
+	install -m 0644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
 	if [ -f etc/lb4.service ]; then install -d $(DESTDIR)$(UNITDIR) && \
 	    install -m 0644 etc/lb4.service $(DESTDIR)$(UNITDIR)/; fi
 	install -D -m 0644 etc/lb4.sysusers $(DESTDIR)$(SYSUSERSDIR)/lb4.conf
