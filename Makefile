@@ -189,8 +189,10 @@ ASAN_RUN	= $(ASAN_OPTS) LB4_SLOW=$${LB4_SLOW:-2} \
 torture-asan:
 	$(MAKE) B=$(ASAN_B) SANITIZE=1 all tools
 
+# In splice mode only: check-integration already runs every test (the
+# reload ones too) under ASan in copy mode; stress-torture runs both.
 check-torture: torture-asan tools
-	@RACE_S=5 MAX=60 $(call ASAN_RUN,300) reload_torture \
+	@LB4_SPLICE_MODES=true RACE_S=5 MAX=60 $(call ASAN_RUN,300) reload_torture \
 	    t_reload_pool_drop t_reload_listener_race t_reload_partial \
 	    t_reload_side_bind t_reload_during_stop t_reload_unused_pool \
 	    t_reload_ctl_move fi_reload_oom
