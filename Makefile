@@ -176,7 +176,9 @@ check-stress: all tools
 	    esac; done
 
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
+# First the test of the VIP-move tests' flow tool (loopback, ~15 s).
 check-pair: all
+	@test/pair/flowtool-selftest.sh
 	@test/pair/run.sh || [ $$? -eq 77 ]
 
 # Four lb4 nodes behind a BIRD router doing ECMP (README, "Beyond a
