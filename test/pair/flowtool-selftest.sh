@@ -15,6 +15,8 @@
 #   corrupt  reports corrupt@OFFSET, the exact byte, when the server flips
 #            one bit (serve -X): at offset 100000 only the bulk and
 #            half-closed flows get that far; at offset 5 every kind does;
+#   probe    (flowtool probe, pairtool probe's format for IPv6 too) sees
+#            the node before the server is killed, refusals after;
 #   keepalive  (root: a network namespace "v18t-PID" of its own) reports an
 #            idle flow whose peer goes silent (its packets dropped) as
 #            etimedout, by TCP keepalive alone, within the -K time.
@@ -78,6 +80,11 @@ start_run kill "$P_KILL" -T 8 -n 16
 start_run freeze "$P_FREEZE" -T 8 -n 16 -w 1500
 start_run c1 "$P_C1" -T 7 -n 16
 start_run c5 "$P_C5" -T 7 -n 16
+# New connections to the killed server: answered, then refused.
+"$FT" probe -o "$T/probe.out" -i 50 -T 5 "127.0.0.1:$P_KILL" \
+    "[::1]:$P_KILL" > "$T/probe.log" 2>&1 &
+RUN[probe]=$!
+PIDS+=("${RUN[probe]}")
 
 # keepalive: needs a namespace of its own (dropping packets on the host's
 # loopback would touch every other test on this machine).
@@ -133,6 +140,7 @@ wait "${RUN[kill]}"; rc_kill=$?
 wait "${RUN[freeze]}"; rc_freeze=$?
 wait "${RUN[c1]}"; rc_c1=$?
 wait "${RUN[c5]}"; rc_c5=$?
+wait "${RUN[probe]}"; rc_probe=$?
 kill -CONT "${SERVE[freeze]}"
 for n in clean kill freeze c1 c5; do
 	say "$n: $(grep '^summary all' "$T/$n.out")"
@@ -174,6 +182,21 @@ assert_eq "kill: cut seen within 1.5 s of the kill" 32 \
     "$(flows kill '$9 >= '"$KILL_US"' && $9 < '"$KILL_US"' + 1500000')"
 assert_grep "kill: summary counts them" \
     "^summary all all total 32 ok 0 cut 32 fail 0\$" "$T/kill.out"
+
+# ---- probe: the node before the kill, refused after it, both families.
+assert_eq "probe: exit status" 0 "$rc_probe"
+for i in 0 1; do
+	node=127.0.0.1
+	[ $i = 1 ] && node=::1
+	before=$(awk -v i=$i -v k="$KILL_US" '$1 == "A" && $2 == i && $3 < k - 200000' "$T/probe.out" | wc -l)
+	assert_range "probe $node: attempts before the kill" 10 120 "$before"
+	assert_eq "probe $node: all answered by $node before the kill" "$before" \
+	    "$(awk -v i=$i -v k="$KILL_US" -v n="$node/flowtool" '$1 == "A" && $2 == i && $3 < k - 200000 && $4 == 1 && $6 == n' "$T/probe.out" | wc -l)"
+	after=$(awk -v i=$i -v k="$KILL_US" '$1 == "A" && $2 == i && $3 > k + 200000 && $6 != "stopped"' "$T/probe.out" | wc -l)
+	assert_range "probe $node: attempts after the kill" 10 120 "$after"
+	assert_eq "probe $node: all refused after the kill" "$after" \
+	    "$(awk -v i=$i -v k="$KILL_US" '$1 == "A" && $2 == i && $3 > k + 200000 && $4 == 0 && $6 == "refused"' "$T/probe.out" | wc -l)"
+done
 
 # ---- freeze: timeouts, not resets.
 assert_eq "freeze: exit status" 1 "$rc_freeze"

@@ -4,7 +4,7 @@
  *   flowtool serve [-T SECONDS] [-X OFFSET] ADDR:PORT...
  *	The backend: one listening socket per ADDR:PORT (A.B.C.D:PORT or
  *	[V6]:PORT).  A client's first line names the kind of flow:
- *	    data SEED | idle SEED | bulk SEED | half SEED TOTAL MS
+ *	    data SEED | idle SEED | bulk SEED | half SEED TOTAL MS | ping
  *	The server answers "flowtool PEER\n", PEER being the address the
  *	connection came from (the lb4 node that served it), then echoes every
  *	byte the client sends, through a bounded buffer (when the client stops
@@ -17,6 +17,17 @@
  *	FIN once the client's FIN came and the echo is drained.  -X OFFSET
  *	(a test of the tester): flip one bit of the byte at OFFSET of every
  *	flow's server-to-client stream.
+ *
+ *   flowtool probe -o FILE [-i MS] [-w MS] [-T SECONDS] [-s SRC] TARGET...
+ *	pairtool probe's new-connection attempts, for IPv6 too, against
+ *	flowtool serve (or pairtool serve): every -i MS (default 20) one
+ *	attempt per target: a new connection, "ping\n", a reply line awaited
+ *	for -w MS (default 500).  FILE: "S START_US", a line per attempt
+ *	    A IDX START_US OK LATENCY_US INFO
+ *	(IDX: the target's index from 0; INFO NODE/flowtool when OK is 1,
+ *	else refused, reset, eof, write, connect-timeout, reply-timeout,
+ *	stopped or an errno word), "E END_US".  The same format as pairtool
+ *	probe, so the same scripts read both.
  *
  *   flowtool run -o FILE [-T SECONDS] [-n N] [-k KINDS] [-s SRC] [-w MS]
  *		  [-r BYTES_PER_S] [-K IDLE,INTVL,CNT] TARGET...
@@ -197,6 +208,23 @@ parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	}
 }
 
+/* A source address (v4 or v6, no port) for bind(). */
+static int
+parse_src(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char buf[80];
+
+	/* Reuse the parser with a dummy port, then clear it. */
+	snprintf(buf, sizeof(buf), strchr(s, ':') ? "[%s]:1" : "%s:1", s);
+	if (parse_addr(buf, ss, len) == -1)
+		return -1;
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)ss)->sin_port = 0;
+	return 0;
+}
+
 static void
 addr_str(const struct sockaddr_storage *ss, char *out, size_t len)
 {
@@ -344,9 +372,12 @@ s_header(struct sconn *c)
 		return c->hlen < sizeof(c->hdr) ? 0 : -1;
 	*nl = '\0';
 	n = sscanf(c->hdr, "%15s %llu %llu %llu", kind, &seed, &total, &ms);
-	if (n < 2)
+	if (n < 2 && strcmp(kind, "ping") != 0)
 		return -1;
-	if (strcmp(kind, "half") == 0) {
+	if (strcmp(kind, "ping") == 0) {
+		/* A probe (flowtool probe, pairtool probe): the hello line
+		 * answers it; then an echo like "idle". */
+	} else if (strcmp(kind, "half") == 0) {
 		if (n != 4 || ms == 0)
 			return -1;
 		c->half = 1;
@@ -1215,21 +1246,11 @@ run(int argc, char **argv)
 			if (parse_kinds(optarg, kinds, &nk) == -1)
 				goto usage;
 			break;
-		case 's': {
-			char buf[80];
-
-			/* An address, no port: reuse the parser. */
-			snprintf(buf, sizeof(buf), strchr(optarg, ':') ?
-			    "[%s]:1" : "%s:1", optarg);
-			if (parse_addr(buf, &src, &srclen) == -1)
+		case 's':
+			if (parse_src(optarg, &src, &srclen) == -1)
 				goto usage;
-			if (src.ss_family == AF_INET6)
-				((struct sockaddr_in6 *)&src)->sin6_port = 0;
-			else
-				((struct sockaddr_in *)&src)->sin_port = 0;
 			srcp = &src;
 			break;
-		}
 		case 'w': bound_us = atoll(optarg) * 1000; break;
 		case 'r': bulk_rate = atoll(optarg); break;
 		case 'K':
@@ -1360,6 +1381,216 @@ usage:
 	return 2;
 }
 
+/* ---- probe --------------------------------------------------------- */
+
+#define MAXA		1024
+
+enum astate {
+	A_FREE = 0,	/* slot unused */
+	A_CONNECTING,	/* SYN sent */
+	A_WAITING	/* "ping" sent, the reply line awaited */
+};
+
+struct attempt {
+	enum astate	state;
+	int		fd;
+	int		target;
+	int64_t		start;
+	size_t		got;
+	char		buf[HDRMAX];
+};
+
+static struct attempt att[MAXA];
+
+static void
+a_finish(struct attempt *a, int ok, const char *info)
+{
+	fprintf(out, "A %d %lld %d %lld %s\n", a->target, (long long)a->start,
+	    ok, (long long)(now_us() - a->start), info);
+	if (a->fd != -1)
+		close(a->fd);	/* removes it from the epoll set */
+	a->fd = -1;
+	a->state = A_FREE;
+}
+
+/* One attempt's event: connected (send "ping") or the reply. */
+static void
+a_event(int ep, struct attempt *a, uint32_t k)
+{
+	struct epoll_event ev;
+	int err = 0;
+	socklen_t len = sizeof(err);
+	ssize_t r;
+	char *nl, node[PEERLEN], info[PEERLEN + 16];
+
+	if (a->state == A_CONNECTING) {
+		getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0) {
+			a_finish(a, 0, err_word(err));
+			return;
+		}
+		if (write(a->fd, "ping\n", 5) != 5) {
+			a_finish(a, 0, "write");
+			return;
+		}
+		a->state = A_WAITING;
+		ev.events = EPOLLIN;
+		ev.data.u32 = k;
+		epoll_ctl(ep, EPOLL_CTL_MOD, a->fd, &ev);
+		return;
+	}
+	r = read(a->fd, a->buf + a->got, sizeof(a->buf) - 1 - a->got);
+	if (r == -1 && errno == EAGAIN)
+		return;
+	if (r <= 0) {
+		a_finish(a, 0, r == 0 ? "eof" : (errno == ECONNRESET ?
+		    "reset" : err_word(errno)));
+		return;
+	}
+	a->got += (size_t)r;
+	a->buf[a->got] = '\0';
+	if ((nl = strchr(a->buf, '\n')) == NULL) {
+		if (a->got == sizeof(a->buf) - 1)
+			a_finish(a, 0, "bad-reply");
+		return;
+	}
+	*nl = '\0';
+	/* "flowtool NODE" (flowtool serve) or "NAME NODE ..." (pairtool). */
+	if (sscanf(a->buf, "%*s %47s", node) != 1) {
+		a_finish(a, 0, "bad-reply");
+		return;
+	}
+	snprintf(info, sizeof(info), "%s/flowtool", node);
+	a_finish(a, 1, info);
+}
+
+static int
+probe(int argc, char **argv)
+{
+	struct sockaddr_storage src, *srcp = NULL;
+	socklen_t srclen = 0;
+	struct epoll_event ev, evs[256];
+	const char *file = NULL;
+	int opt, ntg, ep, i, n, interval = 20, wait_ms = 500, secs = 300;
+	int64_t t, next, end;
+
+	while ((opt = getopt(argc, argv, "o:i:w:T:s:")) != -1) {
+		switch (opt) {
+		case 'o': file = optarg; break;
+		case 'i': interval = atoi(optarg); break;
+		case 'w': wait_ms = atoi(optarg); break;
+		case 'T': secs = atoi(optarg); break;
+		case 's':
+			if (parse_src(optarg, &src, &srclen) == -1)
+				goto usage;
+			srcp = &src;
+			break;
+		default: goto usage;
+		}
+	}
+	ntg = argc - optind;
+	if (file == NULL || ntg < 1 || ntg > 64 || interval < 1 ||
+	    wait_ms < 1 || secs <= 0)
+		goto usage;
+	if ((targets = calloc((size_t)ntg, sizeof(*targets))) == NULL)
+		return 2;
+	for (i = 0; i < ntg; i++)
+		if (parse_addr(argv[optind + i], &targets[i].ss,
+		    &targets[i].len) == -1) {
+			fprintf(stderr, "probe: bad target %s\n",
+			    argv[optind + i]);
+			return 2;
+		}
+	if ((out = fopen(file, "w")) == NULL) {
+		fprintf(stderr, "probe: %s: %s\n", file, strerror(errno));
+		return 2;
+	}
+	setvbuf(out, NULL, _IOLBF, 0);
+	raise_nofile();
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return 2;
+	for (i = 0; i < MAXA; i++)
+		att[i].fd = -1;
+	t = now_us();
+	next = t;
+	end = t + (int64_t)secs * 1000000;
+	fprintf(out, "S %lld\n", (long long)t);
+	while (!stop && (t = now_us()) < end) {
+		int timeout;
+
+		if (t >= next) {
+			for (i = 0; i < ntg; i++) {
+				struct target *tg = &targets[i];
+				struct attempt *a = NULL;
+				int k, one = 1;
+
+				for (k = 0; k < MAXA; k++)
+					if (att[k].state == A_FREE) {
+						a = &att[k];
+						break;
+					}
+				if (a == NULL)
+					break;
+				a->target = i;
+				a->start = t;
+				a->got = 0;
+				a->fd = socket(tg->ss.ss_family, SOCK_STREAM |
+				    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+				if (a->fd == -1) {
+					a_finish(a, 0, err_word(errno));
+					continue;
+				}
+				setsockopt(a->fd, IPPROTO_TCP, TCP_NODELAY,
+				    &one, sizeof(one));
+				if ((srcp != NULL && srcp->ss_family ==
+				    tg->ss.ss_family && bind(a->fd,
+				    (struct sockaddr *)srcp, srclen) == -1) ||
+				    (connect(a->fd, (struct sockaddr *)&tg->ss,
+				    tg->len) == -1 && errno != EINPROGRESS)) {
+					a_finish(a, 0, errno == ECONNREFUSED ?
+					    "refused" : err_word(errno));
+					continue;
+				}
+				a->state = A_CONNECTING;
+				ev.events = EPOLLOUT;
+				ev.data.u32 = (uint32_t)k;
+				epoll_ctl(ep, EPOLL_CTL_ADD, a->fd, &ev);
+			}
+			next += (int64_t)interval * 1000;
+			if (next < t)
+				next = t + (int64_t)interval * 1000;
+		}
+		for (i = 0; i < MAXA; i++)
+			if (att[i].state != A_FREE &&
+			    t - att[i].start > (int64_t)wait_ms * 1000)
+				a_finish(&att[i], 0, att[i].state ==
+				    A_CONNECTING ? "connect-timeout" :
+				    "reply-timeout");
+		timeout = (int)((next - now_us()) / 1000);
+		if (timeout < 0)
+			timeout = 0;
+		if (timeout > 10)
+			timeout = 10;
+		n = epoll_wait(ep, evs, 256, timeout);
+		for (i = 0; i < n; i++) {
+			uint32_t k = evs[i].data.u32;
+
+			if (k < MAXA && att[k].state != A_FREE)
+				a_event(ep, &att[k], k);
+		}
+	}
+	for (i = 0; i < MAXA; i++)
+		if (att[i].state != A_FREE)
+			a_finish(&att[i], 0, "stopped");
+	fprintf(out, "E %lld\n", (long long)now_us());
+	fclose(out);
+	return 0;
+usage:
+	fprintf(stderr, "usage: flowtool probe -o FILE [-i MS] [-w MS] "
+	    "[-T SECONDS] [-s SRC] TARGET...\n");
+	return 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1371,7 +1602,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		fprintf(stderr, "usage: flowtool serve|run ...\n");
+		fprintf(stderr, "usage: flowtool serve|run|probe ...\n");
 		return 2;
 	}
 	argc--;
@@ -1381,6 +1612,8 @@ main(int argc, char **argv)
 		return serve(argc, argv);
 	if (strcmp(argv[0], "run") == 0)
 		return run(argc, argv);
+	if (strcmp(argv[0], "probe") == 0)
+		return probe(argc, argv);
 	fprintf(stderr, "flowtool: unknown command %s\n", argv[0]);
 	return 2;
 }
