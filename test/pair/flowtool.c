@@ -1123,7 +1123,9 @@ flow_tick(int ep, struct flow *f, int64_t t, int64_t final_us)
 			return;
 		}
 	}
-	if (f->state == F_RUN && f->kind == K_HALF && f->shut &&
+	/* Half-closed: its 64 KiB not sent within the bound (f->since:
+	 * the hello), or nothing of the rest coming for the bound. */
+	if (f->state == F_RUN && f->kind == K_HALF &&
 	    t - f->last_us > bound_us && t - f->since > bound_us) {
 		flow_cut(ep, f, "timeout");
 		return;
