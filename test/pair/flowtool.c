@@ -8,9 +8,10 @@
  *	The server answers "flowtool PEER\n", PEER being the address the
  *	connection came from (the lb4 node that served it), then echoes every
  *	byte the client sends, through a bounded buffer (when the client stops
- *	reading, the server stops reading too).  On "bulk" flows both sides
- *	keep small socket buffers and stop reading for 1 s in every 3 s, each
- *	at its own phase, so that the receiver's window fills.  A
+ *	reading, the server stops reading too), with a 16 KiB receive buffer.
+ *	On "bulk" flows both sides keep small socket buffers and stop reading
+ *	for 1 s in every 3 s, each at its own phase: the receiver's window
+ *	fills.  A
  *	"half" flow, once the client has shut down its sending side and the
  *	echo is drained, gets TOTAL more bytes of the server's own stream,
  *	paced evenly over MS milliseconds, then a FIN.  The other kinds get a
@@ -39,9 +40,10 @@
  *	  idle  nothing after the hello line: TCP keepalive only (every flow
  *		has it: -K, default 2,1,3 = idle 2 s, probes 1 s apart, 3 of
  *		them), so a dead path shows as etimedout;
- *	  bulk  -r bytes/s (default 262144) each way, 16 KiB socket buffers,
- *		the reader stopping 1 s in every 3 s: the window fills; cut
- *		when -w passes reading, owed bytes, none coming;
+ *	  bulk  -r bytes/s (default 262144) each way, at most 256 KiB not
+ *		yet echoed, 16 KiB socket buffers, each reader stopping 1 s
+ *		in every 3 s: the windows fill; cut when -w passes reading,
+ *		owed bytes, none coming;
  *	  half  64 KiB sent, then our FIN; the server's stream (16 bytes
  *		per ms until 1.5 s before the end) read to its FIN; cut when
  *		nothing comes for -w.
@@ -89,6 +91,7 @@
  * Each flow and side has its own phase. */
 #define BULK_CYCLE	3000000
 #define BULK_READ	2000000
+#define BULK_OWED	262144
 
 static volatile sig_atomic_t stop;
 
@@ -382,10 +385,11 @@ s_header(struct sconn *c)
 			return -1;
 		c->half = 1;
 	} else if (strcmp(kind, "bulk") == 0) {
-		/* Small buffers: our pauses fill the window to us. */
+		/* A small send buffer (the receive buffer is the listener's:
+		 * shrunk after the handshake, it stalls a sender that was
+		 * offered the larger window, as lb4 was, to ~180 KB/s). */
 		int sz = 16384;
 
-		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 		setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
 		c->bulk = 1;
 		c->phase = (int64_t)(mix(seed) % BULK_CYCLE);
@@ -576,7 +580,7 @@ serve(int argc, char **argv)
 	for (i = optind; i < argc; i++) {
 		struct sockaddr_storage ss;
 		socklen_t len;
-		int fd, one = 1;
+		int fd, one = 1, rcvbuf = 16384;
 
 		if (parse_addr(argv[i], &ss, &len) == -1) {
 			fprintf(stderr, "serve: bad address %s\n", argv[i]);
@@ -587,6 +591,9 @@ serve(int argc, char **argv)
 		if (fd == -1 || fd >= MAXFD)
 			return 2;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/* Inherited by accepted sockets before their handshake: our
+		 * read pauses fill the (small) window to us. */
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		if (ss.ss_family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 			    sizeof(one));
@@ -1107,7 +1114,10 @@ flow_tick(int ep, struct flow *f, int64_t t, int64_t final_us)
 		f->tok_t = t;
 		if (f->tokens > 65536)
 			f->tokens = 65536;
-		if (f->tx == f->tx_goal) {
+		/* At most BULK_OWED not yet echoed: what a balancer in
+		 * between buffers stays bounded, and so does the final
+		 * exchange's drain. */
+		if (f->tx == f->tx_goal && f->tx - f->rx < BULK_OWED) {
 			f->tx_goal += f->tokens;
 			f->tokens = 0;
 		}
