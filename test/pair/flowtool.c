@@ -1067,7 +1067,8 @@ flow_connected(int ep, struct flow *f, int64_t t)
 	f->since = t;
 }
 
-/* Timers: sends, pacing, and the bounds.  <fin>: the final phase. */
+/* Timers: sends, pacing, and the bounds.  <final_us>: when the final
+ * exchange began (0: not yet). */
 static void
 flow_tick(int ep, struct flow *f, int64_t t, int64_t final_us)
 {
