@@ -529,7 +529,7 @@ s_accept(int ep, int lfd)
 	int k, one = 1;
 
 	for (k = 0; k < 64; k++) {
-		struct sockaddr_storage peer;
+		struct sockaddr_storage peer = { 0 };
 		socklen_t len = sizeof(peer);
 		struct sconn *c;
 		int fd;
@@ -609,7 +609,7 @@ serve(int argc, char **argv)
 		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 	}
 	next_tick = now_us();
-	while (!stop && (t = now_us()) < end) {
+	while (!stop && now_us() < end) {
 		n = epoll_wait(ep, evs, 256, TICK_US / 1000);
 		t = now_us();
 		for (i = 0; i < n; i++) {
@@ -1049,6 +1049,7 @@ flow_connected(int ep, struct flow *f, int64_t t)
 		return;
 	}
 	len = sizeof(ss);
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(f->fd, (struct sockaddr *)&ss, &len) == 0)
 		f->lport = addr_port(&ss);
 	if (f->kind == K_HALF)
