@@ -179,8 +179,10 @@ check-stress: all tools
 	    esac; done
 
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
+# First the test of the VIP-move tests' flow tool (loopback, ~15 s).
 check-pair: all
-	@rc=0; test/pair/run.sh || [ $$? -eq 77 ] || rc=1; \
+	@rc=0; test/pair/flowtool-selftest.sh || [ $$? -eq 77 ] || rc=1; \
+	test/pair/run.sh || [ $$? -eq 77 ] || rc=1; \
 	test/pair/vipmove.sh || [ $$? -eq 77 ] || rc=1; \
 	exit $$rc
 
