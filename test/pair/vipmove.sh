@@ -405,15 +405,25 @@ kill_ka() {
 	wait "${KA_PID[$x]}" 2>/dev/null
 	KA_PID[$x]=
 }
+# start_watch NODE: `pair-forward watch` as lb4-pair-forward.service runs
+# it, at the unit's real-time priority (CPUSchedulingPolicy/Priority).
+UNIT_POLICY=$(sed -n 's/^CPUSchedulingPolicy=//p' "$ROOT/etc/lb4-pair-forward.service")
+UNIT_PRIO=$(sed -n 's/^CPUSchedulingPriority=//p' "$ROOT/etc/lb4-pair-forward.service")
+start_watch() {
+	local x=$1 rt=()
+	[ -n "$UNIT_POLICY" ] && rt=(chrt "--$UNIT_POLICY" "${UNIT_PRIO:-1}")
+	ip netns exec "$(ns_of "$x")" env PAIR_FORWARD_TIMESTAMPS=1 "${rt[@]}" \
+	    "$T/hooks/pair-forward" -n "$T/$x/lb4-pair.nft" \
+	    watch -m "$T/$x/metrics.prom" >>"$T/$x/watch.log" 2>&1 &
+	WATCH_PID[$x]=$!
+}
 pair_on() {	# as a node's boot would: sysctl file, ruleset, watcher
 	local x=$1 ns
 	ns=$(ns_of "$x")
 	[ "$FORWARD" = on ] || return 0
 	nsx "$ns" sysctl -q -p "$T/$x/sysctl.conf" >/dev/null || return 1
 	nsx "$ns" nft -f "$T/$x/lb4-pair.nft" || return 1
-	ip netns exec "$ns" "$T/hooks/pair-forward" -n "$T/$x/lb4-pair.nft" \
-	    watch -m "$T/$x/metrics.prom" >>"$T/$x/watch.log" 2>&1 &
-	WATCH_PID[$x]=$!
+	start_watch "$x"
 }
 kill_watch() { kill -KILL "${WATCH_PID[$1]-}" 2>/dev/null; wait "${WATCH_PID[$1]-}" 2>/dev/null; WATCH_PID[$1]=; }
 maint() {	# maint NODE ARGS...
@@ -437,11 +447,7 @@ node_up() {
 	ip -n "$NS_BR" link set "${x}0" up
 	ip -n "$NS_BR" link set "${x}1" up
 	start_lb4 "$x"
-	if [ "$FORWARD" = on ]; then
-		ip netns exec "$(ns_of "$x")" "$T/hooks/pair-forward" -n "$T/$x/lb4-pair.nft" \
-		    watch -m "$T/$x/metrics.prom" >>"$T/$x/watch.log" 2>&1 &
-		WATCH_PID[$x]=$!
-	fi
+	[ "$FORWARD" = on ] && start_watch "$x"
 	start_ka "$x"
 }
 
@@ -826,8 +832,10 @@ v6_on() {	# v6_on NODE: the IPv6 VIP1 on NODE's eth0 only (keepalived's part)
 	# What keepalived's unsolicited NA does to the client: forget the
 	# old holder; it asks again (NS), and only the holder must answer.
 	ip -n "$NS_C" -6 neigh flush dev eth0
-	nsx "$NS_C" ping -6 -c 1 -W 1 $VIP6_1 >/dev/null 2>&1
+	nsx "$NS_C" ping -6 -c 3 -i 0.2 -W 2 $VIP6_1 >/dev/null 2>&1
+	wait_until 3000 v6_resolved
 }
+v6_resolved() { nsx "$NS_C" ip -6 neigh show $VIP6_1 | grep -q lladdr; }
 sc_ipv6() {	# IPv6 VIPs: VIP6_1 moves A -> B -> A by hand, flows on both
 	local r=$1 d db0 db ab0 ab
 	if [ "$FORWARD" != on ]; then
@@ -858,6 +866,13 @@ sc_ipv6() {	# IPv6 VIPs: VIP6_1 moves A -> B -> A by hand, flows on both
 for r in $(seq "$RUNS"); do
 	for sc in $SCENARIOS; do
 		wait_home "$sc"
+		# The ruleset is first loaded by "held" (under traffic); when
+		# that is not run first, now.
+		if [ "$sc" != held ] && [ "$FORWARD" = on ] &&
+		    ! nsx "$NS_a" nft list table ip lb4_pair >/dev/null 2>&1; then
+			for x in a b; do pair_on $x || bad "$PROF: node $x: the pair ruleset does not load"; done
+			sleep 1
+		fi
 		say "$PROF/$sc#$r"
 		case $sc in
 		held) sc_held "$r" ;;
@@ -873,6 +888,11 @@ for r in $(seq "$RUNS"); do
 done
 stop_probe
 if [ "$FORWARD" = on ]; then
+	# Node B never dies: A's watcher must never have taken it for dead
+	# (a false alarm resets B's forwarded connections).
+	n=$(grep -c 'silent for' "$T/a/watch.log")
+	[ "$n" -eq 0 ] && ok "$PROF: A's watcher never took B (alive) for dead" ||
+	    bad "$PROF: A's watcher took B (alive all along) for dead $n times: $(grep 'silent for' "$T/a/watch.log" | head -3 | tr '\n' ' ')"
 	for x in a b; do
 		if grep -q '^lb4_pair_packets_total{family="ip",counter="forwarded"} [0-9]' "$T/$x/metrics.prom" 2>/dev/null &&
 		    grep -q '^lb4_pair_peer_up 1' "$T/$x/metrics.prom"; then
