@@ -209,9 +209,10 @@ stress-torture: torture-asan tools
 # The long forms, for release, not in check: a list of parts, each of
 # which runs alone (make check-stress STRESS=churn-tuned).  churn-*: the
 # churn test across the 60 s TIME_WAIT (t_churn.sh, CHURN=long), minutes
-# each.  integration-full: both builds in both splice modes.
+# each.  integration-full: both builds in both splice modes.  vipmove:
+# test/pair/vipmove.sh, 3 runs of every scenario per keepalived profile.
 STRESS		?= integration-full torture tsan churn-defaults churn-sources \
-		   churn-tuned ecmp
+		   churn-tuned ecmp vipmove
 check-stress: all tools
 	@for s in $(STRESS); do \
 	    case $$s in \
@@ -219,14 +220,19 @@ check-stress: all tools
 	    torture) $(MAKE) stress-torture || exit 1 ;; \
 	    tsan) $(MAKE) check-tsan || exit 1 ;; \
 	    ecmp) $(MAKE) check-ecmp-long || exit 1 ;; \
+	    vipmove) VIPMOVE_RUNS=3 test/pair/vipmove.sh || exit 1 ;; \
 	    churn-*) CHURN=long PART=$${s#churn-} LB4_SPLICE_MODES=true \
 		LB4_TEST_TIMEOUT=600 test/integration/run.sh t_churn || exit 1 ;; \
 	    *) echo "check-stress: unknown part $$s" >&2; exit 2 ;; \
 	    esac; done
 
 # Exit 77 is a loud SKIP (no root, no namespaces), counted as skipped.
+# First the test of the VIP-move tests' flow tool (loopback, ~15 s).
 check-pair: all
-	@test/pair/run.sh || [ $$? -eq 77 ]
+	@rc=0; test/pair/flowtool-selftest.sh || [ $$? -eq 77 ] || rc=1; \
+	test/pair/run.sh || [ $$? -eq 77 ] || rc=1; \
+	test/pair/vipmove.sh || [ $$? -eq 77 ] || rc=1; \
+	exit $$rc
 
 # Four lb4 nodes behind a BIRD router doing ECMP (README, "Beyond a
 # pair"), in network namespaces: the short form, resilient groups only,
@@ -343,9 +349,12 @@ install: all
 	# lb4.conf for a pair node and for an ECMP node, the BIRD configs and
 	# the ECMP files (nftables, sysctl, units, the router-side helper), the
 	# sysctl settings for a node (an example, not active: README
-	# "Connection churn" says why), the Prometheus alert rules (and their
+	# "Connection churn" says why), the pair's forwarding (lb4-pair.nft,
+	# 61-lb4-pair.conf, lb4-pair-forward.service: examples, never active
+	# on a single node), the Prometheus alert rules (and their
 	# tests) and the Grafana dashboard.
 	for f in etc/keepalived etc/nftables* etc/*.nft etc/lb4-*.conf \
+	    etc/lb4-pair-forward.service \
 	    etc/sysctl.d etc/bird etc/ecmp etc/prometheus etc/grafana; do \
 	    [ -e "$$f" ] && \
 	    find "$$f" -type f; done | sort -u | while read -r f; do \

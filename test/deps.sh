@@ -14,7 +14,7 @@
 BUILD_PKGS="gcc make pkg-config libconfig-dev libsystemd-dev check libsubunit-dev"
 TEST_PKGS="python3 iproute2 curl clang libclang-rt-14-dev nginx-light libnginx-mod-stream haproxy wrk valgrind keepalived
 	nftables postgresql prometheus procps psmisc libcap2-bin bird2 python3-yaml
-	cppcheck clang-tidy shellcheck"
+	cppcheck clang-tidy shellcheck conntrack iputils-ping"
 PKG_PKGS="debhelper devscripts lintian rpm rpmlint debootstrap
 	systemd-container fakeroot"
 # make deb: dpkg-buildpackage and what it always needs; the rest is in

@@ -332,7 +332,8 @@ in_root() {
 }
 # What a fresh host has and the containers cannot fetch: apt's lists, and
 # the packages of the install step, downloaded (not installed) with the
-# .deb's own dependencies.  That tree is cached, keyed by the packages.
+# .deb's own dependencies and recommendations (apt installs those too).
+# That tree is cached, keyed by the packages.
 # Beyond debootstrap's minimal tree, what every Debian 12 server has
 # (priority important or standard) and would otherwise take most of the
 # install step's time on a busy machine: perl, iproute2, netbase; and
@@ -342,7 +343,7 @@ extra=$(echo "$inst" | tr ' ' '\n' | grep -v -e '^apt-get$' -e '^install$' \
     -e '^-' -e '^\./' -e '^$' | tr '\n' ' ')
 PREINSTALL="perl iproute2 netbase"
 key=$(printf '%s|%s|%s|%s|%s' "$(pkgtest_mirror)" "$PKGTEST_INCLUDE" "$extra" "$PREINSTALL" \
-    "$(dpkg-deb -f "$DEB" Depends Pre-Depends)" | md5sum | cut -c1-8)
+    "$(dpkg-deb -f "$DEB" Depends Pre-Depends Recommends)" | md5sum | cut -c1-8)
 PREP_TAR=$PKGTEST_CACHE/deploy-$PKGTEST_SUITE-$key.tar
 if [ ! -s "$PREP_TAR" ]; then
 	if ! pkgtest_tree "$W/prep" "$LOG"; then

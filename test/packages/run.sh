@@ -421,6 +421,10 @@ missing=
 for f in /usr/sbin/lb4 /usr/sbin/lb4ctl /etc/lb4/lb4.conf \
     /lib/systemd/system/lb4.service /usr/lib/lb4/vrrp-hooks/mark-down \
     /usr/lib/lb4/vrrp-hooks /usr/share/doc/lb4/examples \
+    /usr/lib/lb4/vrrp-hooks/pair-forward /usr/lib/lb4/vrrp-hooks/maintenance \
+    /usr/share/doc/lb4/examples/nftables/lb4-pair.nft \
+    /usr/share/doc/lb4/examples/sysctl.d/61-lb4-pair.conf \
+    /usr/share/doc/lb4/examples/lb4-pair-forward.service \
     /usr/share/man/man8/lb4.8.gz /usr/share/man/man8/lb4ctl.8.gz \
     /usr/share/man/man5/lb4.conf.5.gz /usr/share/doc/lb4/copyright; do
 	[ -e "$R$f" ] || missing="$missing $f"

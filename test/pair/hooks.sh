@@ -45,7 +45,7 @@ expect() {
 
 # ---- shellcheck -------------------------------------------------------
 if command -v shellcheck >/dev/null 2>&1; then
-	for f in check-lb4 mark-down notify; do
+	for f in check-lb4 mark-down notify pair-forward maintenance; do
 		if shellcheck -s sh "$H/$f" >"$W/sc" 2>&1; then
 			ok "shellcheck $f"
 		else

@@ -8,9 +8,11 @@
  *	lb4 node), so the prober can tell which node served it.
  *
  *   pairtool probe -o FILE [-i MS] [-w MS] [-T SECONDS] [-L ADDR:PORT]
- *		    ADDR:PORT...
+ *		    [-m LINE] ADDR:PORT...
  *	Every MS milliseconds (default 20) starts one attempt per target: a
- *	new TCP connection, "ping\n" sent, a reply line awaited; each attempt
+ *	new TCP connection, "ping\n" (or LINE and a newline: -m "idle 1"
+ *	probes flowtool's servers, whose hello line "flowtool PEER" names the
+ *	node) sent, a reply line awaited; each attempt
  *	has -w MS (default 500) to finish.  Writes one line per attempt:
  *	    A IDX START_US OK LATENCY_US INFO
  *	With -L, also holds one long connection that sends "seq N\n" every
@@ -393,6 +395,10 @@ long_tick(int ep, int64_t t)
 	lc.next_send = t + 100000;
 }
 
+/* What each attempt sends (-m). */
+static char probe_msg[64] = "ping\n";
+static size_t probe_len = 5;
+
 static int
 probe(int argc, char **argv)
 {
@@ -402,8 +408,12 @@ probe(int argc, char **argv)
 	const char *outpath = NULL;
 	int64_t t, next, end;
 
-	while ((opt = getopt(argc, argv, "o:i:w:T:L:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:i:w:T:L:m:")) != -1) {
 		switch (opt) {
+		case 'm':
+			snprintf(probe_msg, sizeof(probe_msg), "%s\n", optarg);
+			probe_len = strlen(probe_msg);
+			break;
 		case 'o': outpath = optarg; break;
 		case 'i': interval = atoi(optarg); break;
 		case 'w': wait_ms = atoi(optarg); break;
@@ -505,7 +515,8 @@ probe(int argc, char **argv)
 					    "refused" : strerror(err));
 					continue;
 				}
-				if (write(a->fd, "ping\n", 5) != 5) {
+				if (write(a->fd, probe_msg, probe_len) !=
+				    (ssize_t)probe_len) {
 					finish(a, 0, "write");
 					continue;
 				}

@@ -313,6 +313,7 @@ subst_common() {	# subst_common NODE < shipped > substituted
 	sed -e 's/192\.0\.2\./10.99.0./g' -e 's/198\.51\.100\./10.99.1./g' \
 	    -e "s#/usr/lib/lb4/vrrp-hooks/#$T/hooks/#g" \
 	    -e "s#/run/lb4/#$T/$1/run/lb4/#g" \
+	    -e "s#/etc/lb4/maintenance#$T/$1/maintenance#g" \
 	    -e "s#/run/keepalived-lb4.fifo#$T/$1/notify.fifo#g"
 }
 
