@@ -9,7 +9,7 @@ move_vip_to_b() {
 # it reads one on its stdin (a fifo), prints "ok N" or "cut ..." for each.
 cat >"$T/hold.py" <<'PY'
 import socket, sys
-s = socket.create_connection(("10.98.0.10", 80), timeout=3)
+s = socket.create_connection(("10.98.0.10", 80), timeout=10)
 print("open", flush=True)
 for n, line in enumerate(sys.stdin):
     try:

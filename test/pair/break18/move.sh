@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-move.sh"
 setup
+trap "" PIPE
 mkfifo "$T/in"
 nsx x18c python3 "$T/hold.py" <"$T/in" >"$T/out" & PIDS="$PIDS $!"
 exec 5>"$T/in"
