@@ -1,0 +1,49 @@
+#!/bin/bash
+# Finding: `maintenance on` run on both nodes at once (two shells, a
+# parallel Ansible run: its default) passes its checks on both (each is
+# BACKUP of the other's instance at that moment), both write 1, both go
+# FAULT: no node holds a VIP, and `on` said "new connections go to the
+# peer".  The fix: once the VIPs left, the peer's VRRP adverts must keep
+# coming (ruleset counter peer_adverts); when they do not, `on` writes 0
+# again and exits 5.
+# keepalived is mocked here (the file's 1 takes the VIP off A's eth0, 0
+# puts it back; lb4ctl says A is BACKUP of VI_2); B's adverts are real
+# VRRP packets (IP protocol 112) or none: both cases are checked.
+. "$(dirname "$0")/lib.sh"
+setup
+trap "" PIPE
+printf '#!/bin/sh\necho "vrrp VI_1 MASTER 200"\necho "vrrp VI_2 BACKUP 100"\n' >"$T/lb4ctl"
+chmod +x "$T/lb4ctl"
+echo 0 >"$T/maint"
+( while :; do	# mock keepalived on A: track_file lb4_maintenance
+	if [ "$(cat "$T/maint")" = 1 ]; then
+		nsx x18a ip addr del $VIP/24 dev eth0 2>/dev/null
+	else
+		nsx x18a ip -4 addr show dev eth0 | grep -q " $VIP/24 " ||
+		    nsx x18a ip addr add $VIP/24 dev eth0
+	fi
+	sleep 0.1
+done ) & PIDS="$PIDS $!"
+cat >"$T/adv.py" <<'PY'
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+for _ in range(200):	# 20 s at most
+    s.sendto(b"\x31\x02\xc8\x01\x00\x64\x00\x00" + socket.inet_aton("10.98.0.10"), ("10.98.0.1", 0))
+    time.sleep(0.1)
+PY
+maint() { nsx x18a env LB4CTL="$T/lb4ctl" "$ROOT/vrrp-hooks/maintenance" -f "$T/maint" -s /nonexistent on --deadline 5; }
+fails=0
+# 1. B took the VIPs (it advertises): on succeeds.
+ip netns exec x18b python3 "$T/adv.py" & adv=$!; PIDS="$PIDS $adv"	# exec: $! is python
+maint; rc=$?
+kill $adv 2>/dev/null
+echo "with adverts from B: exit $rc, file $(cat "$T/maint")"
+[ $rc = 0 ] && [ "$(cat "$T/maint")" = 1 ] || { echo "FAIL: maint-race: the peer advertises, yet on exit $rc"; fails=1; }
+echo 0 >"$T/maint"; sleep 0.5
+# 2. B in maintenance too (no adverts): on must take the VIP back.
+maint; rc=$?
+sleep 0.5
+echo "without adverts: exit $rc, file $(cat "$T/maint"), VIP on A's eth0: $(nsx x18a ip -4 -br addr show dev eth0)"
+[ $rc = 5 ] && [ "$(cat "$T/maint")" = 0 ] || { echo "FAIL: maint-race: nobody holds the VIP, yet on exit $rc"; fails=1; }
+[ $fails = 0 ] && echo "PASS: maint-race"
+exit $fails
