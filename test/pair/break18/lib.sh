@@ -61,13 +61,14 @@ def h(c):
             d = c.recv(65536)
             if not d: break
             c.sendall(d)
+            if len(sys.argv) > 2: break	# closes first (close-first.sh)
     except OSError: pass
     c.close()
 while True:
     c, _ = s.accept(); threading.Thread(target=h, args=(c,), daemon=True).start()
 PY
 	for x in a b; do
-		nsx "x18$x" python3 "$T/srv.py" "${SRV_BIND:-0.0.0.0}" &
+		nsx "x18$x" python3 "$T/srv.py" "${SRV_BIND:-0.0.0.0}" ${SRV_CLOSE:+close} &
 		PIDS="$PIDS $!"
 	done
 	sleep 0.5
