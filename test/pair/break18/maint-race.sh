@@ -45,5 +45,29 @@ maint; rc=$?
 sleep 0.5
 echo "without adverts: exit $rc, file $(cat "$T/maint"), VIP on A's eth0: $(nsx x18a ip -4 -br addr show dev eth0)"
 [ $rc = 5 ] && [ "$(cat "$T/maint")" = 0 ] || { echo "FAIL: maint-race: nobody holds the VIP, yet on exit $rc"; fails=1; }
+# 3. `off` while `on` waits for a connection to end: `on` stops (exit 6);
+# SIGTERM while it waits: exit 130, saying the node stays in maintenance.
+. "$(dirname "$0")/lib-move.sh"
+mkfifo "$T/in"
+nsx x18c python3 "$T/hold.py" <"$T/in" >"$T/out" & PIDS="$PIDS $!"
+exec 5>"$T/in"
+sleep 0.5
+ip netns exec x18b python3 "$T/adv.py" & adv=$!; PIDS="$PIDS $adv"
+ip netns exec x18a env LB4CTL="$T/lb4ctl" "$ROOT/vrrp-hooks/maintenance" -f "$T/maint" -s /nonexistent on --deadline 30 >"$T/on.out" 2>&1 &
+on=$!
+sleep 5	# VIP gone, adverts checked (3 s): waiting for the connection
+nsx x18a "$ROOT/vrrp-hooks/maintenance" -f "$T/maint" off >/dev/null
+t=0; while kill -0 $on 2>/dev/null && [ $t -lt 30 ]; do sleep 0.1; t=$((t + 1)); done
+wait $on; rc=$?
+echo "off while on waits: on exit $rc after $t ticks: $(tail -n 1 "$T/on.out")"
+[ $rc = 6 ] || { echo "FAIL: maint-race: on went on waiting after off (exit $rc)"; fails=1; }
+sleep 0.5
+ip netns exec x18a env LB4CTL="$T/lb4ctl" "$ROOT/vrrp-hooks/maintenance" -f "$T/maint" -s /nonexistent on --deadline 30 >"$T/on.out" 2>&1 &
+on=$!
+sleep 5
+kill -TERM $on; wait $on; rc=$?
+kill $adv 2>/dev/null
+echo "SIGTERM while on waits: exit $rc: $(tail -n 1 "$T/on.out"); file $(cat "$T/maint")"
+[ $rc = 130 ] && grep -q "stays in maintenance" "$T/on.out" || { echo "FAIL: maint-race: interrupted on (exit $rc)"; fails=1; }
 [ $fails = 0 ] && echo "PASS: maint-race"
 exit $fails
