@@ -27,7 +27,7 @@ table ip x18blip {
 	}
 }
 NFT
-( for i in 1 2 3 4 5 6; do echo >&5; sleep 0.1; done ) &
+( for _ in 1 2 3 4 5 6; do echo >&5; sleep 0.1; done ) &
 sleep "$(echo "$BLIP_MS" | awk '{ print $1 / 1000 }')"
 dropped=$(nsx x18a nft list table ip x18blip | awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')
 nsx x18a nft delete table ip x18blip

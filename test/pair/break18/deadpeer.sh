@@ -23,13 +23,13 @@ table ip x18dead {
 }
 NFT
 t0=$(date +%s.%N)
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	echo >&5 2>/dev/null || break
 	grep -q '^cut' "$T/out" && break
 	sleep 0.1
 done
 t1=$(date +%s.%N)
-cat "$T/out" | tail -2; cat "$T/watch.log"
+tail -2 "$T/out"; cat "$T/watch.log"
 dt=$(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }')
 echo "death to reset: $dt s (${WATCH_ARGS:-defaults})"
 grep -q '^cut.*reset' "$T/out" || { echo "FAIL: deadpeer: no reset"; exit 1; }

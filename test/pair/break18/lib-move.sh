@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib-move.sh: move the VIP from A to B by hand (what keepalived does) and
 # make the client learn it (what its gratuitous ARP does).
 move_vip_to_b() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2015 # "test && ok || bad": the echo cannot fail
 # Finding: `pair-forward watch -m FILE` (root) writes FILE.tmp.$$ with a
 # plain redirection and moves it over FILE every 0.5 s, $$ fixed for its
 # whole run.  In a metrics directory another user can write (the unit

@@ -31,9 +31,9 @@ move_vip_to_b
 sleep 0.3; echo >&5; sleep 0.5
 # 3 s of pings at 500/s to A's address, the client sending meanwhile.
 ip netns exec x18c ping -q -i 0.002 -w 3 10.98.0.1 >/dev/null 2>&1 & PIDS="$PIDS $!"
-for i in $(seq 1 30); do echo >&5 2>/dev/null; sleep 0.1; done
+for _ in $(seq 1 30); do echo >&5 2>/dev/null; sleep 0.1; done
 sleep 0.5
-cat "$T/out" | sort | uniq -c | sort -rn | head -3; cat "$T/watch.log"
+sort "$T/out" | uniq -c | sort -rn | head -3; cat "$T/watch.log"
 # A's own watcher warns about the old lb4.nft (and not about the new one).
 timeout 1.5 ip netns exec x18a "$ROOT/vrrp-hooks/pair-forward" -n "$T/a.nft" watch -m "$T/a.prom" 2>"$T/a.log"
 if [ -n "${PEER_RULE-}" ]; then
