@@ -5,9 +5,11 @@
 # The request socket is not a full socket (`socket wildcard 0` does not
 # match) and conntrack gives a data segment the "unacknowledged" timeout
 # (300 s), so `ct expiration > 1d` does not match either: forwarded, the
-# peer resets it.  Exit 0 when no connection was reset.
+# peer resets it.  SYNCOOKIES=1: every handshake by SYN cookie on A.
+# Exit 0 when no connection was reset.
 . "$(dirname "$0")/lib.sh"
 setup
+[ -n "${SYNCOOKIES-}" ] && nsx x18a sysctl -qw net.ipv4.tcp_syncookies=2	# every handshake by cookie
 # The client loses its first pure ACK to the VIP (one lost packet).
 nsx x18c nft -f - <<'NFT'
 table ip x18loss {
