@@ -167,6 +167,8 @@ fi
 
 # ---- the child: one profile ------------------------------------------------------
 PROF=$VIPMOVE_CHILD
+[ -n "$(sed -n 's/^Environment="WATCH_OPTS=\(.*\)"$/\1/p' "$ROOT/etc/lb4-pair-forward.service")" ] ||
+	{ bad "etc/lb4-pair-forward.service has no WATCH_OPTS"; }
 case $PROF in
 default) MD_MS=3600 PD_S=10 RESET_BOUND_MS=6600 ;;
 fast) MD_MS=360 PD_S=3 RESET_BOUND_MS=1360 ;;
@@ -409,12 +411,16 @@ kill_ka() {
 # it, at the unit's real-time priority (CPUSchedulingPolicy/Priority).
 UNIT_POLICY=$(sed -n 's/^CPUSchedulingPolicy=//p' "$ROOT/etc/lb4-pair-forward.service")
 UNIT_PRIO=$(sed -n 's/^CPUSchedulingPriority=//p' "$ROOT/etc/lb4-pair-forward.service")
+# The watcher's thresholds: the unit's WATCH_OPTS in the default profile,
+# the script's own defaults in the fast one (the unit's comment says so).
+UNIT_WATCH_OPTS=$(sed -n 's/^Environment="WATCH_OPTS=\(.*\)"$/\1/p' "$ROOT/etc/lb4-pair-forward.service")
 start_watch() {
-	local x=$1 rt=()
+	local x=$1 rt=() opts=()
 	[ -n "$UNIT_POLICY" ] && rt=(chrt "--$UNIT_POLICY" "${UNIT_PRIO:-1}")
+	[ "$PROF" = default ] && read -r -a opts <<<"$UNIT_WATCH_OPTS"
 	ip netns exec "$(ns_of "$x")" env PAIR_FORWARD_TIMESTAMPS=1 "${rt[@]}" \
 	    "$T/hooks/pair-forward" -n "$T/$x/lb4-pair.nft" \
-	    watch -m "$T/$x/metrics.prom" >>"$T/$x/watch.log" 2>&1 &
+	    watch "${opts[@]}" -m "$T/$x/metrics.prom" >>"$T/$x/watch.log" 2>&1 &
 	WATCH_PID[$x]=$!
 }
 pair_on() {	# as a node's boot would: sysctl file, ruleset, watcher
