@@ -140,6 +140,21 @@ if [ $have_sock -eq 1 ]; then
 	else
 		bad "check-lb4: hung lb4ctl took ${ms} ms (timeout 1 s)"
 	fi
+	# keepalived TERMs a script past its timeout: the temporary file
+	# for lb4ctl's errors must go too (it used to stay, one per kill).
+	mkdir -p "$W/tmp-term"
+	TMPDIR=$W/tmp-term LB4CTL="$W/bin/lb4ctl" STUB_MODE=hang \
+	    LB4_SOCKET="$sock" "$H/check-lb4" -t 10 2>/dev/null &
+	c=$!
+	sleep 0.5
+	kill -TERM "$c"
+	wait "$c" 2>/dev/null
+	left=$(find "$W/tmp-term" -type f | wc -l)
+	if [ "$left" -eq 0 ]; then
+		ok "check-lb4: killed by TERM, leaves no temporary file"
+	else
+		bad "check-lb4: killed by TERM, left $left temporary file(s)"
+	fi
 else
 	skipped "check-lb4: cannot make a unix socket file (perl Socket)"
 fi
