@@ -51,6 +51,8 @@
 
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/proc.sh
+. "$ROOT/test/proc.sh"
 MODES=${ECMP_MODES:-plain resilient}
 SCENARIOS=${ECMP_SCENARIOS:-steady lb4-kill lb4-hang node-crash drain join}
 RUNS=${ECMP_RUNS:-1}
@@ -132,19 +134,6 @@ TABLE=$OUT/table-$STAMP.md
 echo "| mode | scenario | convergence ms | new-conn gap ms | probes failed / delayed | cut per node (n1 n2 n3 n4) | long conns | spread of new conns (n1 n2 n3 n4) | notes |" >"$TABLE"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |" >>"$TABLE"
 
-stop_pid() {	# stop_pid PID: CONT (it may be stopped), TERM, 3 s, KILL
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill -CONT "$p" 2>/dev/null
-	kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
-	for _ in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	return 0
-}
 
 teardown() {
 	local n ns p

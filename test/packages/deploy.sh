@@ -60,6 +60,8 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=test/proc.sh
+. "$ROOT/test/proc.sh"
 README=$ROOT/README.md
 B=$ROOT/build
 W=$B/deploy
@@ -125,18 +127,6 @@ ip netns del "$P-check"
 # --- state, cleanup --------------------------------------------------------
 declare -A NSPAWN=() INIT=()
 SRV_PID='' PROBE_PID=''
-stop_pid() {	# stop_pid PID: TERM, up to 3 s, then KILL; reaped
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
-	for _ in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	return 0
-}
 stop_container() {	# stop_container NODE: poweroff through PID 1, then KILL
 	local x=$1
 	[ -n "${NSPAWN[$x]-}" ] || return 0

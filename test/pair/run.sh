@@ -53,6 +53,8 @@
 
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/proc.sh
+. "$ROOT/test/proc.sh"
 RUNS=${PAIR_RUNS:-1}
 PROFILES=${PAIR_PROFILES:-default fast}
 SCENARIOS=${PAIR_SCENARIOS:-steady lb4-kill unhealthy keepalived-kill node-down split-brain}
@@ -176,18 +178,6 @@ STAMP=$(date +%Y%m%d-%H%M%S)
 RESULTS=$OUT/results-$STAMP.txt
 : >"$RESULTS"
 
-stop_pid() {	# stop_pid PID: TERM, wait up to 3 s, then KILL; reap it
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
-	for _ in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	return 0
-}
 
 cleanup() {
 	local x ns p

@@ -68,6 +68,9 @@
 
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=test/proc.sh
+. "$ROOT/test/proc.sh"
+STOP_PID_TENTHS=50	# flowtool ends its flows cleanly: give it 5 s
 PROFILES=${VIPMOVE_PROFILES:-default fast}
 RUNS=${VIPMOVE_RUNS:-1}
 SCENARIOS=${VIPMOVE_SCENARIOS:-held lb4-restart node-return maintenance peer-dead split-brain ipv6}
@@ -191,18 +194,6 @@ chmod 755 "$T"
 declare -A KA_PID=() LB4_SUP=() WATCH_PID=()
 SRV_PID='' PROBE_PID=''
 
-stop_pid() {
-	local p=$1
-	[ -n "$p" ] || return 0
-	kill -TERM "$p" 2>/dev/null || { wait "$p" 2>/dev/null; return 0; }
-	for _ in $(seq 50); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null
-	wait "$p" 2>/dev/null
-	return 0
-}
 
 cleanup() {
 	local x ns p
