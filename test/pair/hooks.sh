@@ -458,7 +458,10 @@ kill -TERM $BG 2>/dev/null
 wait $BG
 BG=
 got=$(wc -l <"$W/ev2" 2>/dev/null || echo 0)
-if [ "$(head -1 "$W/ev2")" = "INSTANCE VI_1 BACKUP 0" ] &&
+# Which event the hanging first call gets depends on how many had queued
+# before the runner started (more than 64 are coalesced): on a busy machine
+# not the very first.  What must hold: order, the latest last, few calls.
+if [ "$(head -1 "$W/ev2" | cut -d' ' -f3)" = BACKUP ] &&
     [ "$(tail -4 "$W/ev2" | tr '\n' ' ')" = "INSTANCE VI_1 MASTER 251 INSTANCE VI_2 MASTER 252 INSTANCE VI_3 MASTER 253 INSTANCE VI_4 MASTER 254 " ] &&
     awk '$4 < p { exit 1 } { p = $4 }' "$W/ev2" && [ "$got" -le 100 ]; then
 	ok "notify: burst: hooks got $got events, in order, ending with the latest of each instance"
